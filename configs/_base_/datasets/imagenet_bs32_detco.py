@@ -1,0 +1,74 @@
+# ImageNet with the DetCo views: 2 global views (MoCo v2 augmentation) and 2
+# jigsaw patch sets (PIRL) per image.
+dataset_type = 'ImageNet'
+data_root = 'data/imagenet/'
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
+
+# colour, blur and flip, shared by both kinds of view
+view_augmentation = [
+    dict(
+        type='RandomApply',
+        transforms=[
+            dict(
+                type='ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ],
+        prob=0.8),
+    dict(
+        type='RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.114, 0.587, 0.2989)),
+    dict(
+        type='GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=0.5),
+    dict(type='RandomFlip', prob=0.5),
+]
+global_pipeline = [
+    dict(
+        type='RandomResizedCrop',
+        scale=224,
+        crop_ratio_range=(0.2, 1.),
+        backend='pillow'),
+] + view_augmentation
+patch_pipeline = [
+    dict(
+        type='RandomResizedCrop',
+        scale=255,
+        crop_ratio_range=(0.6, 1.),
+        backend='pillow'),
+] + view_augmentation + [
+    # 3 x 3 cells of 85 px, a random 64 px patch from each, shuffled
+    dict(type='JigsawPatches', grid_size=3, patch_size=64, shuffle=True),
+]
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='DetCoMultiView',
+        global_pipeline=global_pipeline,
+        patch_pipeline=patch_pipeline),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=8,
+    drop_last=True,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline))

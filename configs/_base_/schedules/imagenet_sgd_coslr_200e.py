@@ -1,0 +1,13 @@
+# MoCo v2 recipe: SGD lr 0.03 for a batch of 256, cosine decay, 200 epochs.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.03, weight_decay=1e-4, momentum=0.9))
+
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=200, by_epoch=True, begin=0, end=200)
+]
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+
+# `--auto-scale-lr` scales lr linearly from this batch size.
+auto_scale_lr = dict(base_batch_size=256)

@@ -1,0 +1,3 @@
+_base_ = './detco_resnet50_8xb32-coslr-200e_in1k.py'
+
+model = dict(backbone=dict(depth=101))

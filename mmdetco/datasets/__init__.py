@@ -1,0 +1,6 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from .demo_scenes import generate_demo_data
+from .transforms import *  # noqa: F401,F403
+from .transforms import __all__ as _transforms_all
+
+__all__ = ['generate_demo_data', *_transforms_all]

@@ -1,0 +1,73 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+import copy
+from typing import List
+
+from mmcv.transforms import BaseTransform, Compose
+from mmpretrain.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class DetCoMultiView(BaseTransform):
+    """The DetCo views of an image: 2 global views and 2 jigsaw patch sets.
+
+    Each of the four is made independently from the original image: the
+    global views by ``global_pipeline`` (MoCo v2 augmentation), the patch sets
+    by ``patch_pipeline``, which must end with :class:`JigsawPatches` (PIRL:
+    random resized crop, augmentation, cut into a grid, one random patch per
+    cell).
+
+    ``results['img']`` becomes a flat list of ``2 + 2 * num_patches`` images:
+    global view 1, global view 2, the patches of set 1, the patches of set 2.
+    Each entry is collated into its own batch, so ``SelfSupDataPreprocessor``
+    normalises global views and patches alike, and :class:`DetCo` splits them
+    again.
+
+    Required Keys:
+
+    - img
+
+    Modified Keys:
+
+    - img
+
+    Args:
+        global_pipeline (List[dict]): Transforms of a global view.
+        patch_pipeline (List[dict]): Transforms of a patch set, ending with
+            :class:`JigsawPatches`.
+    """
+
+    def __init__(self, global_pipeline: List[dict],
+                 patch_pipeline: List[dict]) -> None:
+        self.global_pipeline = self._compose(global_pipeline)
+        self.patch_pipeline = self._compose(patch_pipeline)
+
+    @staticmethod
+    def _compose(transforms: List[dict]) -> Compose:
+        """Build transforms from MMPretrain's registry, whatever the
+        default scope."""
+        return Compose([
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in transforms
+        ])
+
+    def transform(self, results: dict) -> dict:
+        """Make the views of ``results['img']``."""
+        views = []
+        for _ in range(2):
+            view = self.global_pipeline(copy.deepcopy(results))['img']
+            views.append(view)
+        for _ in range(2):
+            patches = self.patch_pipeline(copy.deepcopy(results))['img']
+            if not isinstance(patches, list):
+                raise TypeError(
+                    'DetCoMultiView: `patch_pipeline` must end with '
+                    f'`JigsawPatches` and return a list of patches, got '
+                    f'{type(patches).__name__}.')
+            views.extend(patches)
+        results['img'] = views
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(global_pipeline='
+                f'{self.global_pipeline}, patch_pipeline='
+                f'{self.patch_pipeline})')

@@ -1,0 +1,41 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from mmengine.dist import get_world_size
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DetCoQueueCheckHook(Hook):
+    """Check, before the first iteration, that the queues can be filled.
+
+    A queue of a momentum-contrast model (``model.queue_len``) receives the
+    keys of the whole global batch at every step, so ``queue_len`` must be a
+    multiple of ``batch_size x world_size`` and every batch must be full
+    (``drop_last=True``). Otherwise the run would stop at its first (or last)
+    iteration; this hook stops it before any work is done, naming the fields
+    to change.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        """Raise a ``ValueError`` if the queue and the batch do not fit."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        queue_len = getattr(model, 'queue_len', None)
+        if queue_len is None:
+            return
+        loader = runner.train_dataloader
+        global_batch = loader.batch_size * get_world_size()
+        if queue_len % global_batch:
+            raise ValueError(
+                f'`model.queue_len` ({queue_len}) must be a multiple of the '
+                f'global batch size ({global_batch} = '
+                f'train_dataloader.batch_size {loader.batch_size} x '
+                f'{get_world_size()} processes). Change `model.queue_len` or '
+                '`train_dataloader.batch_size`.')
+        if not loader.drop_last:
+            raise ValueError(
+                'A momentum-contrast queue needs full batches: set '
+                '`train_dataloader.drop_last=True`.')

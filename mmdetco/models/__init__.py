@@ -1,0 +1,4 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from .heads import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
+from .selfsup import *  # noqa: F401,F403

@@ -1,0 +1,130 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+
+#: The three DetCo contrasts: the kind (``g`` global view, ``l`` patch set)
+#: of the query, of the positive key and of the negative queue.
+LOSS_TERMS = {
+    'gg': ('g', 'g', 'g'),
+    'll': ('l', 'l', 'l'),
+    'lg': ('l', 'g', 'g'),
+}
+
+
+def info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor,
+             temperature: float) -> torch.Tensor:
+    """InfoNCE: cross-entropy over ``[positive, K negatives]`` / tau.
+
+    Args:
+        query (torch.Tensor): ``(N, D)`` L2-normalised queries.
+        key (torch.Tensor): ``(N, D)`` L2-normalised positive keys.
+        queue (torch.Tensor): ``(D, K)`` negative keys.
+        temperature (float): The temperature tau.
+
+    Returns:
+        torch.Tensor: The mean loss over the batch.
+    """
+    l_pos = torch.einsum('nc,nc->n', query, key).unsqueeze(-1)
+    l_neg = torch.einsum('nc,ck->nk', query, queue)
+    logits = torch.cat([l_pos, l_neg], dim=1) / temperature
+    labels = torch.zeros(logits.shape[0], dtype=torch.long,
+                         device=logits.device)
+    return nn.functional.cross_entropy(logits, labels)
+
+
+@MODELS.register_module()
+class DetCoHead(BaseModule):
+    """The hierarchical contrastive loss of DetCo.
+
+    At every level ``i`` with weight ``w_i`` three InfoNCE terms are computed:
+
+    - ``gg`` (global <-> global): query ``q_g`` (global view 1), positive
+      ``k_g`` (global view 2), negatives the global queue of level ``i``;
+    - ``ll`` (local <-> local): query ``q_l`` (patch set 1), positive ``k_l``
+      (patch set 2), negatives the local queue of level ``i``;
+    - ``lg`` (local <-> global): query ``q_l`` (patch set 1), positive
+      ``k_g`` (global view 2), negatives the global queue of level ``i``.
+
+    The optimised loss is ``sum_i w_i * (sum of the enabled terms)``.
+
+    Args:
+        levels (Sequence[str]): Names of the levels, in backbone order. They
+            name the logged values, e.g. ``loss_gg_res2``.
+            Defaults to ``('res2', 'res3', 'res4', 'res5')``.
+        level_weights (Sequence[float]): ``w_i`` per level.
+            Defaults to ``(0.1, 0.4, 0.7, 1.0)``.
+        loss_terms (Sequence[str]): Which of ``'gg'``, ``'ll'`` and ``'lg'``
+            contribute. Defaults to all three.
+        temperature (float): The temperature tau. Defaults to 0.2.
+        init_cfg (dict, optional): Initialization config dict.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 levels: Sequence[str] = ('res2', 'res3', 'res4', 'res5'),
+                 level_weights: Sequence[float] = (0.1, 0.4, 0.7, 1.0),
+                 loss_terms: Sequence[str] = ('gg', 'll', 'lg'),
+                 temperature: float = 0.2,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg)
+        if len(levels) != len(level_weights):
+            raise ValueError(
+                f'DetCoHead: {len(levels)} `levels` {tuple(levels)} but '
+                f'{len(level_weights)} `level_weights` '
+                f'{tuple(level_weights)}.')
+        unknown = [t for t in loss_terms if t not in LOSS_TERMS]
+        if unknown or not loss_terms:
+            raise ValueError(
+                f'DetCoHead: `loss_terms` must be a non-empty subset of '
+                f'{tuple(LOSS_TERMS)}, got {tuple(loss_terms)}.')
+        if temperature <= 0:
+            raise ValueError(
+                f'DetCoHead: `temperature` must be > 0, got {temperature}.')
+        self.levels = tuple(levels)
+        self.level_weights = tuple(float(w) for w in level_weights)
+        self.loss_terms = tuple(loss_terms)
+        self.temperature = temperature
+
+    def loss(self, q_global: Sequence[torch.Tensor],
+             k_global: Sequence[torch.Tensor],
+             q_local: Sequence[torch.Tensor],
+             k_local: Sequence[torch.Tensor], queue_global: torch.Tensor,
+             queue_local: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Compute the DetCo loss.
+
+        Args:
+            q_global (Sequence[torch.Tensor]): Global queries, one ``(N, D)``
+                tensor per level.
+            k_global (Sequence[torch.Tensor]): Global positive keys.
+            q_local (Sequence[torch.Tensor]): Local queries.
+            k_local (Sequence[torch.Tensor]): Local positive keys.
+            queue_global (torch.Tensor): ``(L, D, K)`` global queues.
+            queue_local (torch.Tensor): ``(L, D, K)`` local queues.
+
+        Returns:
+            Dict[str, torch.Tensor]: ``loss`` is the weighted total that is
+            optimised; ``loss_{term}_{level}`` are the unweighted terms,
+            detached, for logging.
+        """
+        # per kind: (queries, positive keys, negative queues)
+        feats = dict(
+            g=(q_global, k_global, queue_global),
+            l=(q_local, k_local, queue_local))
+        losses = {}
+        total = 0.
+        for i, (level, weight) in enumerate(
+                zip(self.levels, self.level_weights)):
+            for term in self.loss_terms:
+                q_kind, k_kind, n_kind = LOSS_TERMS[term]
+                query = feats[q_kind][0][i]
+                key = feats[k_kind][1][i]
+                queue = feats[n_kind][2][i]
+                value = info_nce(query, key,
+                                 queue.clone().detach(), self.temperature)
+                total = total + weight * value
+                losses[f'loss_{term}_{level}'] = value.detach()
+        return dict(loss=total, **losses)

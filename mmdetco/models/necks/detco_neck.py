@@ -1,0 +1,141 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+
+
+def _mlp(in_channels: int, hid_channels: int, out_channels: int) -> nn.Module:
+    """Linear -> ReLU -> Linear, the MoCo v2 projection shape."""
+    return nn.Sequential(
+        nn.Linear(in_channels, hid_channels), nn.ReLU(inplace=True),
+        nn.Linear(hid_channels, out_channels))
+
+
+@MODELS.register_module()
+class DetCoNeck(BaseModule):
+    """The multi-level global and local projection neck of DetCo.
+
+    For every backbone level ``i`` with ``C_i`` channels there are two MLPs
+    that share no weights:
+
+    - the global MLP: global average pool -> ``Linear(C_i, H_i)`` -> ReLU ->
+      ``Linear(H_i, out_channels)``;
+    - the local MLP: each of the ``num_patches`` patches of a sample is
+      pooled to a ``C_i`` vector, the vectors are concatenated in patch order
+      (``num_patches * C_i``) -> ``Linear(num_patches * C_i, H_i)`` -> ReLU
+      -> ``Linear(H_i, out_channels)``.
+
+    All outputs are L2-normalised.
+
+    Args:
+        in_channels (Sequence[int]): Channels of each backbone level, e.g.
+            ``(256, 512, 1024, 2048)`` for ResNet-50 res2..res5.
+        hid_channels (int | Sequence[int], optional): Hidden width ``H_i`` of
+            both MLPs of each level. ``None`` uses ``C_i`` (the DetCo default:
+            a ``9 * C_i`` hidden layer would add about 340M parameters at
+            res5). An int applies to every level. Defaults to None.
+        out_channels (int): Dimension of the embeddings. Defaults to 128.
+        num_patches (int): Number of jigsaw patches per sample (grid size
+            squared). Defaults to 9.
+        init_cfg (dict or list[dict], optional): Initialization config dict.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 hid_channels: Optional[Union[int, Sequence[int]]] = None,
+                 out_channels: int = 128,
+                 num_patches: int = 9,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg)
+        in_channels = tuple(in_channels)
+        if hid_channels is None:
+            hid_channels = in_channels
+        elif isinstance(hid_channels, int):
+            hid_channels = (hid_channels, ) * len(in_channels)
+        hid_channels = tuple(hid_channels)
+        if len(hid_channels) != len(in_channels):
+            raise ValueError(
+                f'DetCoNeck: `hid_channels` has {len(hid_channels)} entries '
+                f'but `in_channels` has {len(in_channels)} levels.')
+        self.in_channels = in_channels
+        self.num_patches = num_patches
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.global_mlps = nn.ModuleList(
+            _mlp(c, h, out_channels)
+            for c, h in zip(in_channels, hid_channels))
+        self.local_mlps = nn.ModuleList(
+            _mlp(num_patches * c, h, out_channels)
+            for c, h in zip(in_channels, hid_channels))
+
+    @property
+    def num_levels(self) -> int:
+        """int: The number of backbone levels the neck projects."""
+        return len(self.in_channels)
+
+    def _check_levels(self, feats: Sequence[torch.Tensor], name: str) -> None:
+        if len(feats) != self.num_levels:
+            raise ValueError(
+                f'DetCoNeck got {len(feats)} {name} feature levels but was '
+                f'built for {self.num_levels} (in_channels='
+                f'{self.in_channels}); make the backbone `out_indices` and '
+                'the neck `in_channels` agree.')
+
+    def forward_global(self,
+                       feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        """Project the features of whole views.
+
+        Args:
+            feats (Sequence[torch.Tensor]): One ``(N, C_i, H, W)`` map per
+                level.
+
+        Returns:
+            List[torch.Tensor]: One L2-normalised ``(N, out_channels)``
+            embedding per level.
+        """
+        self._check_levels(feats, 'global')
+        return [
+            nn.functional.normalize(mlp(self.avgpool(x).flatten(1)), dim=1)
+            for mlp, x in zip(self.global_mlps, feats)
+        ]
+
+    def forward_local(self,
+                      feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        """Project the features of patch sets.
+
+        Args:
+            feats (Sequence[torch.Tensor]): One ``(N * num_patches, C_i, h,
+                w)`` map per level, the patches of a sample adjacent and in
+                patch order.
+
+        Returns:
+            List[torch.Tensor]: One L2-normalised ``(N, out_channels)``
+            embedding per level.
+        """
+        self._check_levels(feats, 'local')
+        outs = []
+        for mlp, x in zip(self.local_mlps, feats):
+            pooled = self.avgpool(x).flatten(1)
+            if pooled.shape[0] % self.num_patches:
+                raise ValueError(
+                    f'DetCoNeck: {pooled.shape[0]} patches is not a multiple '
+                    f'of num_patches={self.num_patches}.')
+            pooled = pooled.reshape(-1, self.num_patches * pooled.shape[1])
+            outs.append(nn.functional.normalize(mlp(pooled), dim=1))
+        return outs
+
+    def forward(
+        self, global_feats: Sequence[torch.Tensor],
+        local_feats: Sequence[torch.Tensor]
+    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+        """Project global and local features.
+
+        Returns:
+            Tuple[List[torch.Tensor], List[torch.Tensor]]: The global and the
+            local embeddings, one ``(N, out_channels)`` tensor per level.
+        """
+        return self.forward_global(global_feats), self.forward_local(
+            local_feats)

@@ -1,0 +1,4 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from .detco import DetCo
+
+__all__ = ['DetCo']

@@ -1,0 +1,227 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from collections import OrderedDict
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.dist import all_gather
+from mmengine.model import ExponentialMovingAverage
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]
+
+
+@MODELS.register_module()
+class DetCo(BaseSelfSupervisor):
+    """DetCo.
+
+    Implementation of `DetCo: Unsupervised Contrastive Learning for Object
+    Detection <https://arxiv.org/abs/2102.04803>`_: MoCo v2 with contrastive
+    losses at every backbone level, and contrasts between whole images and
+    their jigsaw patch sets.
+
+    The inputs of one sample are ``2 + 2 * num_patches`` views, as produced by
+    :class:`DetCoMultiView`: global view 1, global view 2, the patches of
+    patch set 1, then those of patch set 2. Views 1 go through the query
+    encoder (backbone + neck), views 2 through the momentum key encoder. The
+    patches of a set go through the backbone as one batch.
+
+    Momentum convention: the key encoder is an
+    :class:`mmengine.model.ExponentialMovingAverage` of the query encoder, so
+    after each step ``key = (1 - momentum) * key + momentum * query``. The
+    default ``momentum=0.001`` is MoCo's ``m = 0.999`` (the same convention
+    as MMPretrain's ``MoCo``). The key encoder copies the query encoder at
+    the first step and is never updated by the optimizer.
+
+    Queues: for every level one global and one local queue of ``queue_len``
+    keys, stored as the buffers ``queue_global`` and ``queue_local`` of shape
+    ``(num_levels, feat_dim, queue_len)`` with the write pointer
+    ``queue_ptr``; they are saved in and resumed from checkpoints. Under DDP
+    the keys of all ranks are gathered before they are enqueued, so
+    ``queue_len`` must be a multiple of the global batch size (checked by
+    :class:`DetCoQueueCheckHook` before training, and at every update).
+
+    Args:
+        backbone (dict): Config dict of the backbone; it must return one
+            feature map per level, e.g. ResNet with
+            ``out_indices=(0, 1, 2, 3)``.
+        neck (dict): Config dict of :class:`DetCoNeck`.
+        head (dict): Config dict of :class:`DetCoHead`.
+        queue_len (int): Number of keys in each queue. Defaults to 65536.
+        feat_dim (int): Dimension of the embeddings. Defaults to 128.
+        momentum (float): EMA coefficient of the key encoder in mmengine's
+            convention (see above). Defaults to 0.001.
+        symmetric (bool): Also contrast views 2 as queries against views 1
+            as keys and average the two losses; the keys of both directions
+            are enqueued. Defaults to False, as in MoCo v2.
+        pretrained (str, optional): The pretrained checkpoint path.
+            Defaults to None.
+        data_preprocessor (dict, optional): The config of the data
+            preprocessor. Defaults to ``SelfSupDataPreprocessor``.
+        init_cfg (dict or list[dict], optional): Initialization config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 momentum: float = 0.001,
+                 symmetric: bool = False,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        if not 0 < momentum <= 0.5:
+            raise ValueError(
+                f'DetCo: `momentum` is the EMA weight of the query encoder '
+                f'(key = (1 - momentum) * key + momentum * query), e.g. 0.001 '
+                f'for MoCo\'s m = 0.999; got {momentum}. If you meant MoCo\'s '
+                f'm, pass 1 - m.')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        num_levels = self.neck.num_levels
+        if len(self.head.levels) != num_levels:
+            raise ValueError(
+                f'DetCo: the neck projects {num_levels} levels but the head '
+                f'has {len(self.head.levels)} `levels` {self.head.levels}.')
+        self.num_patches = self.neck.num_patches
+        self.symmetric = symmetric
+        self.queue_len = queue_len
+
+        self.encoder_k = ExponentialMovingAverage(
+            nn.Sequential(self.backbone, self.neck), momentum)
+
+        for kind in ('global', 'local'):
+            queue = torch.randn(num_levels, feat_dim, queue_len)
+            self.register_buffer(f'queue_{kind}',
+                                 nn.functional.normalize(queue, dim=1))
+        self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+
+    def _split_views(
+        self, inputs: List[torch.Tensor]
+    ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+        """Split the input views into 2 global batches and 2 patch batches.
+
+        Returns:
+            tuple: ``[global 1, global 2]`` of shape ``(N, 3, H, W)`` and
+            ``[patches 1, patches 2]`` of shape ``(N, num_patches, 3, h, w)``.
+        """
+        expected = 2 + 2 * self.num_patches
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
+            found = len(inputs) if isinstance(inputs, (list, tuple)) else \
+                type(inputs).__name__
+            raise ValueError(
+                f'DetCo expects {expected} views per sample (2 global views '
+                f'and 2 sets of {self.num_patches} patches, as produced by '
+                f'`DetCoMultiView`), got {found}.')
+        n = self.num_patches
+        globals_ = [inputs[0], inputs[1]]
+        patches = [
+            torch.stack(inputs[2:2 + n], dim=1),
+            torch.stack(inputs[2 + n:], dim=1)
+        ]
+        return globals_, patches
+
+    def _encode(self, encoder: nn.Sequential, image: torch.Tensor,
+                patches: torch.Tensor) -> Embeddings:
+        """Embed a global view and a patch set with backbone + neck."""
+        backbone, neck = encoder
+        global_feats = backbone(image)
+        local_feats = backbone(patches.flatten(0, 1))
+        return neck(global_feats, local_feats)
+
+    @torch.no_grad()
+    def _encode_keys(self, image: torch.Tensor,
+                     patches: torch.Tensor) -> Embeddings:
+        """Embed with the key encoder, shuffling the batch across GPUs so
+        that BN statistics do not leak information (shuffle BN)."""
+        image, image_unshuffle = batch_shuffle_ddp(image)
+        patches, patches_unshuffle = batch_shuffle_ddp(patches)
+        k_global, k_local = self._encode(self.encoder_k.module, image,
+                                         patches)
+        k_global = [batch_unshuffle_ddp(k, image_unshuffle) for k in k_global]
+        k_local = [batch_unshuffle_ddp(k, patches_unshuffle) for k in k_local]
+        return k_global, k_local
+
+    @torch.no_grad()
+    def _dequeue_and_enqueue(self, k_global: List[torch.Tensor],
+                             k_local: List[torch.Tensor]) -> None:
+        """Replace the oldest keys of every queue with the gathered keys."""
+        keys = [
+            torch.cat(all_gather(torch.stack(k)), dim=1)
+            for k in (k_global, k_local)
+        ]
+        batch_size = keys[0].shape[1]
+        if self.queue_len % batch_size:
+            raise ValueError(
+                f'DetCo: `queue_len` ({self.queue_len}) must be a multiple '
+                f'of the number of keys enqueued per step ({batch_size} = '
+                'global batch size).')
+        ptr = int(self.queue_ptr)
+        self.queue_global[:, :, ptr:ptr + batch_size] = keys[0].transpose(1, 2)
+        self.queue_local[:, :, ptr:ptr + batch_size] = keys[1].transpose(1, 2)
+        self.queue_ptr[0] = (ptr + batch_size) % self.queue_len
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """The forward function in training.
+
+        Args:
+            inputs (List[torch.Tensor]): The ``2 + 2 * num_patches`` views.
+            data_samples (List[DataSample]): All elements required
+                during the forward function.
+
+        Returns:
+            Dict[str, torch.Tensor]: ``loss``, the weighted total, and the
+            unweighted terms ``loss_{gg,ll,lg}_{level}`` for logging.
+        """
+        images, patches = self._split_views(inputs)
+        query_encoder = nn.Sequential(self.backbone, self.neck)
+        directions = [(0, 1), (1, 0)] if self.symmetric else [(0, 1)]
+
+        with torch.no_grad():
+            self.encoder_k.update_parameters(query_encoder)
+            keys = {
+                k: self._encode_keys(images[k], patches[k])
+                for _, k in directions
+            }
+
+        losses = []
+        for q, k in directions:
+            q_global, q_local = self._encode(query_encoder, images[q],
+                                             patches[q])
+            k_global, k_local = keys[k]
+            losses.append(
+                self.head.loss(q_global, k_global, q_local, k_local,
+                               self.queue_global, self.queue_local))
+
+        for _, k in directions:
+            self._dequeue_and_enqueue(*keys[k])
+        return {
+            name: sum(loss[name] for loss in losses) / len(losses)
+            for name in losses[0]
+        }
+
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Optimise ``loss`` alone; log every value.
+
+        The per-term values also carry ``loss`` in their names (so they are
+        found as losses in the logs) but are unweighted and detached: summing
+        every ``*loss*`` key, as :meth:`BaseModel.parse_losses` does, would
+        count them twice.
+        """
+        log_vars = OrderedDict(
+            (name, value.mean()) for name, value in losses.items())
+        return log_vars['loss'], log_vars

@@ -1,0 +1,216 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Read the pre-trained backbone out of a self-supervised checkpoint.
+
+Shared by the tools in ``tools/model_converters``.
+
+Which checkpoints are accepted: :func:`extract_backbone_state_dict` takes
+the state dict under ``state_dict`` (mmengine checkpoints), or the
+checkpoint itself when it is a bare dict of tensors, and requires in it
+
+- ``backbone.*`` keys: the query (online) backbone, which is exported, and
+- keys of a momentum encoder: ``encoder_k.*`` (DetCo, MoCo v1/v2, DenseCL),
+  ``momentum_encoder.*`` (MoCo v3) or ``target_net.*`` (BYOL); it is never
+  exported.
+
+The second condition tells self-supervised pre-training checkpoints apart
+from detector and classifier checkpoints, which also hold ``backbone.*``;
+self-supervised methods without a momentum encoder (SimCLR, SimSiam, ...)
+are refused too. Anything refused raises a ``ValueError`` that lists what
+was found: the top-level keys and the first components of the state dict
+keys, with counts.
+"""
+import os.path as osp
+import re
+from collections import Counter, OrderedDict
+from collections.abc import Mapping
+from typing import Optional, Tuple
+
+import torch
+
+BACKBONE_PREFIX = 'backbone.'
+MOMENTUM_ENCODER_PREFIXES = ('encoder_k.', 'momentum_encoder.', 'target_net.')
+
+# (block type, blocks per stage) -> depth of the torchvision ResNet
+RESNET_LAYOUTS = {
+    ('BasicBlock', (2, 2, 2, 2)): 18,
+    ('BasicBlock', (3, 4, 6, 3)): 34,
+    ('Bottleneck', (3, 4, 6, 3)): 50,
+    ('Bottleneck', (3, 4, 23, 3)): 101,
+    ('Bottleneck', (3, 8, 36, 3)): 152,
+}
+
+
+def load_checkpoint_safely(path: str) -> dict:
+    """Load a checkpoint with ``torch.load(weights_only=True)`` on the CPU.
+
+    mmengine training checkpoints load once :mod:`mmdetco` is imported (it
+    allows the types mmengine writes, see :mod:`mmdetco.utils.checkpoint`).
+
+    Args:
+        path (str): The checkpoint file.
+
+    Returns:
+        dict: The loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        ValueError: If the file cannot be unpickled with
+            ``weights_only=True`` (it holds other objects, or is no
+            checkpoint at all).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Checkpoint {path} does not exist.')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # the errors on garbage are many and vary
+        raise ValueError(
+            f'Cannot load {path} safely with torch.load(weights_only=True); '
+            f'it is no checkpoint, or it holds objects that are not '
+            f'allowed:\n{exc}') from exc
+
+
+def _state_dict_of(ckpt: Mapping) -> Optional[Mapping]:
+    """The state dict of a checkpoint: ``ckpt['state_dict']``, or ``ckpt``
+    itself if it is a bare dict of tensors; None if there is none."""
+    state_dict = ckpt.get('state_dict')
+    if isinstance(state_dict, Mapping):
+        return state_dict
+    if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        return ckpt
+    return None
+
+
+def _shorten(names: list, limit: int = 10) -> str:
+    """Join ``names``, keeping the first ``limit`` of them."""
+    text = ', '.join(str(name) for name in names[:limit])
+    if len(names) > limit:
+        text += f', ... ({len(names)} in all)'
+    return text or 'none'
+
+
+def _describe(ckpt: object) -> str:
+    """Say what a refused checkpoint holds."""
+    if not isinstance(ckpt, Mapping):
+        return f'found a {type(ckpt).__name__}, not a dict'
+    text = f'found top-level keys: {_shorten(list(ckpt))}'
+    state_dict = _state_dict_of(ckpt)
+    if state_dict is None:
+        return text + '; no state_dict'
+    counts = Counter(str(key).split('.')[0] for key in state_dict)
+    prefixes = [f'{prefix} ({n})' for prefix, n in counts.items()]
+    return text + f'; state_dict prefixes (keys): {_shorten(prefixes, 20)}'
+
+
+def extract_backbone_state_dict(ckpt: dict,
+                                path_for_errors: str) -> OrderedDict:
+    """Return the query backbone of a self-supervised checkpoint.
+
+    See the module docstring for the checkpoints accepted.
+
+    Args:
+        ckpt (dict): A loaded checkpoint, e.g. from
+            :func:`load_checkpoint_safely`.
+        path_for_errors (str): Where ``ckpt`` comes from, for the messages.
+
+    Returns:
+        OrderedDict: The ``backbone.*`` tensors, without the prefix.
+
+    Raises:
+        ValueError: If ``ckpt`` is not a self-supervised checkpoint with a
+            backbone and a momentum encoder.
+    """
+    state_dict = _state_dict_of(ckpt) if isinstance(ckpt, Mapping) else None
+    keys = [str(key) for key in state_dict or ()]
+    has_backbone = any(key.startswith(BACKBONE_PREFIX) for key in keys)
+    has_momentum = any(
+        key.startswith(MOMENTUM_ENCODER_PREFIXES) for key in keys)
+    if not (has_backbone and has_momentum):
+        momentum = '*, '.join(MOMENTUM_ENCODER_PREFIXES)
+        raise ValueError(
+            f'{path_for_errors} is not a DetCo or MMPretrain self-supervised '
+            f'checkpoint: expected a state_dict with {BACKBONE_PREFIX}* keys '
+            f'and momentum encoder keys ({momentum}*); '
+            f'{_describe(ckpt)}.')
+    return OrderedDict((key[len(BACKBONE_PREFIX):], value)
+                       for key, value in state_dict.items()
+                       if key.startswith(BACKBONE_PREFIX))
+
+
+def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
+    """Infer the depth of a ResNet backbone state dict and check its keys.
+
+    The keys must be those of ``torchvision.models.resnet{depth}`` without
+    ``fc.*`` (``num_batches_tracked`` may be missing), with the same shapes:
+    MMPretrain's ``ResNet`` backbone has exactly these keys. Its variants
+    with other keys (``ResNetV1c``/``ResNetV1d``: ``stem.*``,
+    ``downsample.2``) or shapes (ResNeXt) are refused. A ResNet built with
+    ``style='caffe'`` (stride in the 1x1 convolution) cannot be told apart
+    from the weights; the default ``style='pytorch'`` matches torchvision.
+
+    Args:
+        state_dict (Mapping): A backbone state dict, without prefix.
+        path_for_errors (str): Where it comes from, for the messages.
+
+    Returns:
+        int: The depth, one of 18, 34, 50, 101 and 152.
+
+    Raises:
+        ValueError: If the keys are not those of such a ResNet.
+    """
+    import torchvision
+
+    blocks = {}
+    for key in state_dict:
+        match = re.match(r'layer(\d+)\.(\d+)\.', key)
+        if match:
+            stage, index = int(match.group(1)), int(match.group(2))
+            blocks[stage] = max(blocks.get(stage, 0), index + 1)
+    bottleneck = any(re.match(r'layer\d+\.\d+\.conv3\.', key)
+                     for key in state_dict)
+    block = 'Bottleneck' if bottleneck else 'BasicBlock'
+    layout = tuple(blocks[stage] for stage in sorted(blocks))
+    depth = RESNET_LAYOUTS.get((block, layout))
+    if depth is None or sorted(blocks) != [1, 2, 3, 4]:
+        raise ValueError(
+            f'The backbone of {path_for_errors} is not a ResNet-18/34/50/'
+            f'101/152: found {block} blocks per stage {blocks}, keys '
+            f'{_shorten(list(state_dict))}.')
+
+    with torch.device('meta'):
+        reference = getattr(torchvision.models, f'resnet{depth}')()
+    expected = {
+        key: tuple(value.shape)
+        for key, value in reference.state_dict().items()
+        if not key.startswith('fc.')
+    }
+    missing = [
+        key for key in expected
+        if key not in state_dict and not key.endswith('num_batches_tracked')
+    ]
+    unexpected = [key for key in state_dict if key not in expected]
+    wrong_shape = [
+        f'{key} {tuple(value.shape)} != {expected[key]}'
+        for key, value in state_dict.items()
+        if key in expected and tuple(value.shape) != expected[key]
+    ]
+    if missing or unexpected or wrong_shape:
+        raise ValueError(
+            f'The backbone of {path_for_errors} does not match torchvision '
+            f'resnet{depth}: missing keys: {_shorten(missing)}; unexpected '
+            f'keys: {_shorten(unexpected)}; wrong shapes: '
+            f'{_shorten(wrong_shape)}.')
+    return depth
+
+
+def load_resnet_backbone(path: str) -> Tuple[OrderedDict, int]:
+    """Load the query ResNet backbone of a self-supervised checkpoint.
+
+    Args:
+        path (str): The checkpoint file.
+
+    Returns:
+        tuple: The backbone state dict (without prefix) and its depth.
+    """
+    state_dict = extract_backbone_state_dict(
+        load_checkpoint_safely(path), path)
+    return state_dict, infer_resnet_depth(state_dict, path)

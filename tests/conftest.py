@@ -1,0 +1,38 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Shared fixtures: a tiny DetCo (ResNet-18, small queues) and its inputs."""
+import pytest
+import torch
+
+import mmdetco  # noqa: F401  (registers the modules)
+from mmpretrain.registry import MODELS
+
+RESNET18_CHANNELS = (64, 128, 256, 512)
+
+
+def tiny_detco_cfg(**kwargs) -> dict:
+    """A DetCo config small enough for CPU tests."""
+    cfg = dict(
+        type='DetCo',
+        queue_len=16,
+        feat_dim=8,
+        backbone=dict(type='ResNet', depth=18, out_indices=(0, 1, 2, 3)),
+        neck=dict(
+            type='DetCoNeck',
+            in_channels=RESNET18_CHANNELS,
+            hid_channels=16,
+            out_channels=8),
+        head=dict(type='DetCoHead'))
+    cfg.update(kwargs)
+    return cfg
+
+
+def tiny_inputs(batch_size: int = 4, size: int = 32, patch: int = 16):
+    """The ``2 + 2 * 9`` normalised views of a batch."""
+    return [torch.randn(batch_size, 3, size, size) for _ in range(2)] + \
+        [torch.randn(batch_size, 3, patch, patch) for _ in range(18)]
+
+
+@pytest.fixture
+def tiny_detco():
+    torch.manual_seed(0)
+    return MODELS.build(tiny_detco_cfg())

@@ -1,0 +1,221 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+import importlib.util
+import json
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmdetco.datasets.demo_scenes import (CLASSES, MIN_VISIBLE_PIXELS,
+                                          generate_demo_data, render_scene)
+
+mask_utils = pytest.importorskip('pycocotools.mask')
+coco_api = pytest.importorskip('pycocotools.coco')
+
+# Tiny, so that the whole file runs in a few seconds.
+SMALL = dict(num_pretrain=8, num_train=6, num_val=4, size=128)
+REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def _read_tree(root):
+    """All files under ``root``: relative path -> bytes."""
+    files = {}
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = osp.join(dirpath, name)
+            with open(path, 'rb') as f:
+                files[osp.relpath(path, root)] = f.read()
+    return files
+
+
+@pytest.fixture(scope='module')
+def demo_dir(tmp_path_factory):
+    out_dir = str(tmp_path_factory.mktemp('demo') / 'data')
+    info = generate_demo_data(out_dir, seed=0, **SMALL)
+    assert not info['reused']
+    return out_dir
+
+
+def test_render_scene():
+    img, objects = render_scene(np.random.default_rng(3), size=128)
+    assert img.shape == (128, 128, 3) and img.dtype == np.uint8
+    assert 1 <= len(objects) <= 6
+    covered = np.zeros((128, 128), dtype=int)
+    for obj in objects:
+        assert 0 <= obj['label'] < len(CLASSES)
+        assert obj['mask'].shape == (128, 128)
+        assert obj['mask'].dtype == bool
+        assert obj['mask'].sum() >= MIN_VISIBLE_PIXELS
+        covered += obj['mask']
+    # Visible masks never overlap: later objects hide earlier ones.
+    assert covered.max() <= 1
+
+    img2, objects2 = render_scene(np.random.default_rng(3), size=128)
+    np.testing.assert_array_equal(img, img2)
+    assert len(objects) == len(objects2)
+    for a, b in zip(objects, objects2):
+        assert a['label'] == b['label'] and a['bbox'] == b['bbox']
+        np.testing.assert_array_equal(a['mask'], b['mask'])
+
+
+def test_deterministic(demo_dir, tmp_path):
+    same = str(tmp_path / 'same')
+    generate_demo_data(same, seed=0, **SMALL)
+    files, same_files = _read_tree(demo_dir), _read_tree(same)
+    num_imgs = sum(SMALL[f'num_{s}'] for s in ('pretrain', 'train', 'val'))
+    # Images, two annotation files and meta.json.
+    assert len(files) == num_imgs + 3
+    assert files.keys() == same_files.keys()
+    for path, data in files.items():
+        assert data == same_files[path], path
+
+    other = str(tmp_path / 'other')
+    generate_demo_data(other, seed=1, **SMALL)
+    other_files = _read_tree(other)
+    assert other_files.keys() == files.keys()
+    for path, data in files.items():
+        if path.endswith('.jpg'):
+            assert data != other_files[path], path
+
+
+def test_splits_are_independent(tmp_path):
+    # More training images do not change the validation split.
+    out = str(tmp_path / 'more')
+    generate_demo_data(out, **dict(SMALL, num_pretrain=2, num_train=8))
+    ref = str(tmp_path / 'ref')
+    generate_demo_data(ref, **dict(SMALL, num_pretrain=2))
+    for name in sorted(os.listdir(osp.join(ref, 'val'))):
+        with open(osp.join(out, 'val', name), 'rb') as f1, \
+                open(osp.join(ref, 'val', name), 'rb') as f2:
+            assert f1.read() == f2.read()
+
+
+@pytest.mark.parametrize('split', ['train', 'val'])
+def test_coco_annotations(demo_dir, split):
+    coco = coco_api.COCO(
+        osp.join(demo_dir, 'annotations', f'instances_{split}.json'))
+    assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == \
+        list(CLASSES)
+    assert len(coco.getImgIds()) == SMALL[f'num_{split}']
+    assert len(coco.getAnnIds()) >= SMALL[f'num_{split}']
+    size = SMALL['size']
+    for img_id in coco.getImgIds():
+        img_info = coco.loadImgs(img_id)[0]
+        assert img_info['width'] == img_info['height'] == size
+        with Image.open(osp.join(demo_dir, split,
+                                 img_info['file_name'])) as img:
+            assert img.size == (size, size) and img.mode == 'RGB'
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=img_id))
+        covered = np.zeros((size, size), dtype=int)
+        for ann in anns:
+            assert 1 <= ann['category_id'] <= len(CLASSES)
+            assert ann['iscrowd'] == 0
+            x, y, w, h = ann['bbox']
+            assert x >= 0 and y >= 0 and w > 0 and h > 0
+            assert x + w <= size and y + h <= size
+            mask = coco.annToMask(ann).astype(bool)
+            assert mask.shape == (size, size) and mask.any()
+            assert ann['area'] == mask.sum()
+            ys, xs = np.nonzero(mask)
+            tight = [
+                xs.min(),
+                ys.min(),
+                xs.max() - xs.min() + 1,
+                ys.max() - ys.min() + 1
+            ]
+            np.testing.assert_allclose(ann['bbox'], tight, atol=1)
+            covered += mask
+        assert covered.max() <= 1
+
+
+def test_reuse_and_mismatch(tmp_path):
+    out = str(tmp_path / 'demo')
+    params = dict(num_pretrain=2, num_train=2, num_val=2, size=64, seed=5)
+    info = generate_demo_data(out, **params)
+    assert not info['reused']
+    with open(info['meta_file']) as f:
+        meta = json.load(f)
+    assert meta['params']['seed'] == 5 and meta['params']['size'] == 64
+    assert meta['params']['num_train'] == 2
+    assert meta['format_version'] == meta['params']['format_version']
+    stamp = os.stat(info['train_ann_file']).st_mtime_ns
+
+    # Same parameters: nothing is rewritten.
+    again = generate_demo_data(out, **params)
+    assert again['reused']
+    assert again['num_train_instances'] == info['num_train_instances']
+    assert os.stat(info['train_ann_file']).st_mtime_ns == stamp
+
+    # Other parameters: an error, unless overwrite.
+    with pytest.raises(FileExistsError, match='other parameters'):
+        generate_demo_data(out, **dict(params, seed=6))
+    with pytest.raises(FileExistsError, match='other parameters'):
+        generate_demo_data(out, **dict(params, num_pretrain=3))
+    info = generate_demo_data(out, overwrite=True, **dict(params, seed=6))
+    assert not info['reused']
+    with open(info['meta_file']) as f:
+        assert json.load(f)['params']['seed'] == 6
+
+    # Fewer images with overwrite: no stale files are left behind.
+    generate_demo_data(
+        out, overwrite=True, **dict(params, seed=6, num_pretrain=1))
+    assert os.listdir(info['pretrain_dir']) == ['000000.jpg']
+
+    # An incomplete data set is not reused.
+    params = dict(params, seed=6, num_pretrain=1)
+    os.remove(osp.join(out, 'val', '000001.jpg'))
+    with pytest.raises(FileExistsError, match='incomplete'):
+        generate_demo_data(out, **params)
+    assert not generate_demo_data(out, overwrite=True, **params)['reused']
+
+    # Left-overs without meta.json (e.g. an interrupted run).
+    os.remove(info['meta_file'])
+    with pytest.raises(FileExistsError, match='no meta.json'):
+        generate_demo_data(out, **params)
+
+
+def test_invalid_arguments(tmp_path):
+    with pytest.raises(ValueError):
+        generate_demo_data(str(tmp_path / 'a'), size=32)
+    with pytest.raises(ValueError):
+        generate_demo_data(str(tmp_path / 'b'), num_train=-1)
+    assert not osp.exists(tmp_path / 'a')
+
+
+def test_mmpretrain_custom_dataset(demo_dir):
+    datasets = pytest.importorskip('mmpretrain.datasets')
+    dataset = datasets.CustomDataset(
+        data_root=demo_dir, data_prefix='pretrain/images', with_label=False)
+    assert len(dataset) == SMALL['num_pretrain']
+    paths = sorted(
+        dataset.get_data_info(i)['img_path'] for i in range(len(dataset)))
+    assert paths == sorted(
+        osp.join(demo_dir, 'pretrain', 'images', name)
+        for name in os.listdir(osp.join(demo_dir, 'pretrain', 'images')))
+
+
+def test_cli(tmp_path, monkeypatch, capsys):
+    script = osp.join(REPO_ROOT, 'tools', 'dataset_converters',
+                      'generate_demo_data.py')
+    spec = importlib.util.spec_from_file_location('generate_demo_data', script)
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    out = str(tmp_path / 'cli')
+    argv = [
+        script, '--out', out, '--size', '64', '--num-pretrain', '2',
+        '--num-train', '1', '--num-val', '1', '--seed', '3'
+    ]
+    monkeypatch.setattr(sys, 'argv', argv)
+    cli.main()
+    assert 'Generated' in capsys.readouterr().out
+    cli.main()
+    assert 'Reused' in capsys.readouterr().out
+    monkeypatch.setattr(sys, 'argv', argv[:-1] + ['4'])
+    with pytest.raises(SystemExit, match='--overwrite'):
+        cli.main()
+    monkeypatch.setattr(sys, 'argv', argv[:-1] + ['4', '--overwrite'])
+    cli.main()
+    assert 'Generated' in capsys.readouterr().out

@@ -1,0 +1,134 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+import pytest
+import torch
+
+from mmpretrain.registry import MODELS
+from ..conftest import tiny_detco_cfg, tiny_inputs
+
+
+def test_loss_keys_and_total(tiny_detco):
+    losses = tiny_detco(tiny_inputs(), mode='loss')
+    terms = {
+        f'loss_{t}_{lv}'
+        for t in ('gg', 'll', 'lg') for lv in ('res2', 'res3', 'res4', 'res5')
+    }
+    assert set(losses) == {'loss'} | terms
+    weights = dict(res2=0.1, res3=0.4, res4=0.7, res5=1.0)
+    expected = sum(weights[name[-4:]] * losses[name] for name in terms)
+    torch.testing.assert_close(losses['loss'].detach(), expected)
+    # parse_losses optimises the weighted total only
+    loss, log_vars = tiny_detco.parse_losses(losses)
+    torch.testing.assert_close(loss, losses['loss'])
+    assert set(log_vars) == set(losses)
+
+
+def test_queues_are_buffers_saved_in_the_state_dict(tiny_detco):
+    state = tiny_detco.state_dict()
+    for kind in ('global', 'local'):
+        queue = state[f'queue_{kind}']
+        assert queue.shape == (4, 8, 16)
+        torch.testing.assert_close(queue.norm(dim=1), torch.ones(4, 16))
+    assert state['queue_ptr'].item() == 0
+    assert not any(
+        n.startswith('queue') for n, _ in tiny_detco.named_parameters())
+
+
+def test_enqueue_advances_the_pointer_with_the_keys(tiny_detco):
+    inputs = tiny_inputs(batch_size=4)
+    tiny_detco(inputs, mode='loss')
+    assert tiny_detco.queue_ptr.item() == 4
+    images, patches = tiny_detco._split_views(inputs)
+    # the key encoder has not changed since: same keys again
+    k_global, k_local = tiny_detco._encode_keys(images[1], patches[1])
+    for i in range(4):
+        torch.testing.assert_close(tiny_detco.queue_global[i, :, :4],
+                                   k_global[i].T)
+        torch.testing.assert_close(tiny_detco.queue_local[i, :, :4],
+                                   k_local[i].T)
+
+
+def test_enqueue_wraps_around(tiny_detco):
+    batches = [[torch.full((4, 8), float(step + 10 * i)) for i in range(4)]
+               for step in range(5)]
+    for step, keys in enumerate(batches):
+        tiny_detco._dequeue_and_enqueue(keys, [-k for k in keys])
+    # 5 batches of 4 keys in a queue of 16: batch 4 overwrote slots 0..3
+    assert tiny_detco.queue_ptr.item() == 4
+    assert torch.all(tiny_detco.queue_global[2, :, 0:4] == 24.)
+    assert torch.all(tiny_detco.queue_global[2, :, 4:8] == 21.)
+    assert torch.all(tiny_detco.queue_local[1, :, 12:16] == -13.)
+
+
+def test_queue_len_must_be_a_multiple_of_the_batch(tiny_detco):
+    keys = [torch.zeros(3, 8)] * 4
+    with pytest.raises(ValueError, match=r'queue_len.*\(16\).*\(3'):
+        tiny_detco._dequeue_and_enqueue(keys, keys)
+
+
+def test_momentum_update_is_moco_m_0999(tiny_detco):
+    """key = 0.999 * key + 0.001 * query after a step (mmengine's EMA with
+    momentum=0.001); the first step copies the query encoder."""
+    model = tiny_detco
+    model(tiny_inputs(), mode='loss')
+    query = dict(model.backbone.named_parameters())
+    key = dict(model.encoder_k.module[0].named_parameters())
+    for name in query:
+        torch.testing.assert_close(key[name], query[name])
+
+    with torch.no_grad():  # an optimizer step on the query encoder
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(torch.randn_like(p))
+    old_key = {n: p.clone() for n, p in key.items()}
+    model(tiny_inputs(), mode='loss')
+    for name, q in query.items():
+        expected = 0.999 * old_key[name] + 0.001 * q
+        assert torch.allclose(key[name], expected, atol=1e-6), name
+    # the key encoder is never trained
+    assert not any(p.requires_grad for p in model.encoder_k.parameters())
+
+
+def test_symmetric_enqueues_both_directions():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_detco_cfg(symmetric=True))
+    losses = model(tiny_inputs(batch_size=4), mode='loss')
+    assert model.queue_ptr.item() == 8
+    assert losses['loss'].requires_grad
+
+
+def test_backward_reaches_backbone_and_neck_only(tiny_detco):
+    tiny_detco(tiny_inputs(), mode='loss')['loss'].backward()
+    assert tiny_detco.backbone.conv1.weight.grad is not None
+    assert tiny_detco.neck.local_mlps[0][0].weight.grad is not None
+    assert all(p.grad is None for p in tiny_detco.encoder_k.parameters())
+
+
+def test_wrong_number_of_views_is_refused(tiny_detco):
+    with pytest.raises(ValueError, match='expects 20 views.*got 2'):
+        tiny_detco(tiny_inputs()[:2], mode='loss')
+
+
+def test_momentum_in_moco_convention_is_refused():
+    with pytest.raises(ValueError, match='pass 1 - m'):
+        MODELS.build(tiny_detco_cfg(momentum=0.999))
+
+
+def test_levels_of_neck_and_head_must_agree():
+    cfg = tiny_detco_cfg()
+    cfg['head'] = dict(
+        type='DetCoHead', levels=('res5', ), level_weights=(1., ))
+    with pytest.raises(ValueError, match='4 levels'):
+        MODELS.build(cfg)
+
+
+def test_res5_only_ablation_builds_and_trains():
+    cfg = tiny_detco_cfg()
+    cfg['backbone']['out_indices'] = (3, )
+    cfg['neck']['in_channels'] = (512, )
+    cfg['head'] = dict(
+        type='DetCoHead', levels=('res5', ), level_weights=(1., ))
+    model = MODELS.build(cfg)
+    losses = model(tiny_inputs(), mode='loss')
+    assert set(losses) == {'loss', 'loss_gg_res5', 'loss_ll_res5',
+                           'loss_lg_res5'}
+    assert model.queue_global.shape == (1, 8, 16)

@@ -1,0 +1,191 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from collections import OrderedDict
+
+import pytest
+import torch
+import torchvision
+from mmengine.logging import MessageHub
+from mmpretrain.registry import MODELS
+
+import mmdetco  # noqa: F401
+from mmdetco.utils import (extract_backbone_state_dict, infer_resnet_depth,
+                           load_checkpoint_safely, load_resnet_backbone)
+
+
+class NotAllowed:
+    """A type that ``torch.load(weights_only=True)`` refuses."""
+
+
+@pytest.fixture(scope='module')
+def detco_state_dict():
+    """A DetCo ResNet-18 state dict whose query and key backbones differ."""
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='DetCo',
+            queue_len=32,
+            backbone=dict(type='ResNet', depth=18, out_indices=(0, 1, 2, 3)),
+            neck=dict(type='DetCoNeck', in_channels=(64, 128, 256, 512)),
+            head=dict(type='DetCoHead')))
+    with torch.no_grad():
+        for value in model.backbone.state_dict().values():
+            if value.is_floating_point():
+                value.add_(torch.rand_like(value))
+    return model.state_dict()
+
+
+def mmengine_checkpoint(state_dict):
+    """An mmengine-like training checkpoint, message hub included."""
+    message_hub = MessageHub.get_instance('test_weights')
+    message_hub.update_scalar('train/loss', 1.0)
+    return {
+        'meta': {
+            'epoch': 1,
+            'iter': 10
+        },
+        'state_dict': state_dict,
+        'message_hub': message_hub.state_dict()
+    }
+
+
+def test_load_checkpoint_safely(tmp_path, detco_state_dict):
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(mmengine_checkpoint(detco_state_dict), path)
+    ckpt = load_checkpoint_safely(path)
+    assert ckpt['meta'] == {'epoch': 1, 'iter': 10}
+    assert ckpt['state_dict'].keys() == detco_state_dict.keys()
+
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        load_checkpoint_safely(missing)
+
+    unsafe = str(tmp_path / 'unsafe.pth')
+    torch.save({'state_dict': {}, 'object': NotAllowed()}, unsafe)
+    with pytest.raises(ValueError, match='unsafe.pth.*weights_only=True'):
+        load_checkpoint_safely(unsafe)
+
+    not_a_checkpoint = tmp_path / 'notes.txt'
+    not_a_checkpoint.write_text('hello')
+    with pytest.raises(ValueError, match='notes.txt'):
+        load_checkpoint_safely(str(not_a_checkpoint))
+
+
+def test_extract_returns_query_backbone(detco_state_dict):
+    backbone = extract_backbone_state_dict(
+        mmengine_checkpoint(detco_state_dict), 'detco.pth')
+    assert isinstance(backbone, OrderedDict)
+    expected = {
+        key[len('backbone.'):]: value
+        for key, value in detco_state_dict.items()
+        if key.startswith('backbone.')
+    }
+    assert list(backbone) == list(expected)
+    assert 'conv1.weight' in backbone
+    assert 'layer1.0.bn1.running_var' in backbone
+    for key, value in backbone.items():
+        assert torch.equal(value, expected[key])
+    different = [
+        key for key, value in backbone.items() if value.is_floating_point()
+        and not torch.equal(value, detco_state_dict['encoder_k.module.0.' +
+                                                    key])
+    ]
+    assert different == [
+        key for key in backbone if not key.endswith('num_batches_tracked')
+    ]
+
+    # a bare state dict, and the momentum encoders of other methods
+    assert list(extract_backbone_state_dict(detco_state_dict, 'x')) == list(
+        expected)
+    for momentum in ('momentum_encoder.', 'target_net.'):
+        ckpt = {
+            'state_dict': {
+                'backbone.conv1.weight': torch.ones(1),
+                momentum + 'module.0.conv1.weight': torch.zeros(1)
+            }
+        }
+        backbone = extract_backbone_state_dict(ckpt, 'x')
+        assert list(backbone) == ['conv1.weight']
+        assert backbone['conv1.weight'].item() == 1
+
+
+def test_extract_refuses_torchvision_state_dict(tmp_path):
+    path = str(tmp_path / 'resnet18.pth')
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), path)
+    ckpt = load_checkpoint_safely(path)
+    with pytest.raises(ValueError) as info:
+        extract_backbone_state_dict(ckpt, path)
+    message = str(info.value)
+    assert path in message
+    assert 'not a DetCo or MMPretrain self-supervised checkpoint' in message
+    assert 'top-level keys: conv1.weight, bn1.weight' in message
+    assert f'({len(ckpt)} in all)' in message
+    assert 'conv1 (1), bn1 (5), layer1 (' in message
+    assert 'fc (2)' in message
+
+
+def test_extract_refuses_other_checkpoints(tmp_path, detco_state_dict):
+    # an mmengine checkpoint without backbone keys
+    no_backbone = {
+        key: value
+        for key, value in detco_state_dict.items()
+        if not key.startswith('backbone.')
+    }
+    path = str(tmp_path / 'no_backbone.pth')
+    torch.save(mmengine_checkpoint(no_backbone), path)
+    with pytest.raises(ValueError) as info:
+        extract_backbone_state_dict(load_checkpoint_safely(path), path)
+    message = str(info.value)
+    assert path in message
+    assert 'top-level keys: meta, state_dict, message_hub' in message
+    assert 'neck (32), encoder_k (153), queue_global (1)' in message
+
+    # a detector: backbone, but no momentum encoder
+    detector = {
+        'meta': {},
+        'state_dict': {
+            'backbone.conv1.weight': torch.ones(1),
+            'roi_head.bbox_head.fc_cls.weight': torch.ones(1)
+        }
+    }
+    with pytest.raises(ValueError, match='backbone .1., roi_head .1.'):
+        extract_backbone_state_dict(detector, 'faster_rcnn.pth')
+
+    # no state dict at all
+    with pytest.raises(ValueError, match='meta, optimizer; no state_dict'):
+        extract_backbone_state_dict({'meta': {}, 'optimizer': {}}, 'x')
+    with pytest.raises(ValueError, match='found a Tensor, not a dict'):
+        extract_backbone_state_dict(torch.ones(1), 'x')
+
+
+def test_infer_resnet_depth(tmp_path, detco_state_dict):
+    backbone = extract_backbone_state_dict(detco_state_dict, 'x')
+    assert infer_resnet_depth(backbone, 'x') == 18
+    # num_batches_tracked may be missing
+    without_counts = {
+        key: value
+        for key, value in backbone.items()
+        if not key.endswith('num_batches_tracked')
+    }
+    assert infer_resnet_depth(without_counts, 'x') == 18
+
+    path = str(tmp_path / 'detco.pth')
+    torch.save(mmengine_checkpoint(detco_state_dict), path)
+    state_dict, depth = load_resnet_backbone(path)
+    assert depth == 18 and list(state_dict) == list(backbone)
+
+    truncated = {
+        key: value
+        for key, value in backbone.items() if not key.startswith('layer4.1.')
+    }
+    with pytest.raises(ValueError, match=r'not a ResNet.*\{1: 2, 2: 2, 3: 2, '
+                       r'4: 1\}'):
+        infer_resnet_depth(truncated, 'x')
+
+    v1d = MODELS.build(dict(type='ResNetV1d', depth=18)).state_dict()
+    with pytest.raises(ValueError, match='unexpected keys: stem.0.conv'):
+        infer_resnet_depth(v1d, 'x')
+
+    wide = dict(backbone, **{'conv1.weight': torch.ones(64, 3, 3, 3)})
+    with pytest.raises(ValueError, match=r'wrong shapes: conv1.weight '
+                       r'\(64, 3, 3, 3\) != \(64, 3, 7, 7\)'):
+        infer_resnet_depth(wide, 'x')
