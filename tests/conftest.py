@@ -5,6 +5,11 @@ import torch
 
 import mmdetco  # noqa: F401  (registers the modules)
 from mmpretrain.registry import MODELS
+from mmpretrain.utils import register_all_modules
+
+# As the Runner does with default_scope='mmpretrain': nested transforms
+# (RandomApply) and models are looked up in MMPretrain's registries.
+register_all_modules(init_default_scope=True)
 
 RESNET18_CHANNELS = (64, 128, 256, 512)
 

@@ -529,10 +529,17 @@ def generate_demo_data(out_dir: str,
                 num_val_instances=meta['stats']['num_val_instances'],
                 reused=True)
         if not overwrite:
-            what = ('was made with other parameters: '
-                    f'{meta.get("params")} != {params}'
-                    if meta.get('params') != params else
-                    'is incomplete (files are missing or were added)')
+            old = meta.get('params')
+            if not isinstance(old, dict):
+                what = 'has an unknown meta.json'
+            elif old != params:
+                diff = ', '.join(f'{key}={old.get(key)!r} (requested '
+                                 f'{value!r})'
+                                 for key, value in params.items()
+                                 if old.get(key) != value)
+                what = f'was made with other parameters: {diff}'
+            else:
+                what = 'is incomplete (files are missing or were added)'
             raise FileExistsError(
                 f'The demo data set in {out_dir!r} {what}. Delete the '
                 'folder, choose another output folder, or pass '

@@ -165,8 +165,8 @@ def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
         if match:
             stage, index = int(match.group(1)), int(match.group(2))
             blocks[stage] = max(blocks.get(stage, 0), index + 1)
-    bottleneck = any(re.match(r'layer\d+\.\d+\.conv3\.', key)
-                     for key in state_dict)
+    bottleneck = any(
+        re.match(r'layer\d+\.\d+\.conv3\.', key) for key in state_dict)
     block = 'Bottleneck' if bottleneck else 'BasicBlock'
     layout = tuple(blocks[stage] for stage in sorted(blocks))
     depth = RESNET_LAYOUTS.get((block, layout))

@@ -1,0 +1,79 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Every pre-training config loads, and its model and pipeline build."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
+
+CONFIG_DIR = osp.join(osp.dirname(__file__), '..', 'configs', 'detco')
+CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
+RESNET18_CHANNELS = (64, 128, 256, 512)
+
+
+def test_configs_exist():
+    names = {osp.basename(c) for c in CONFIGS}
+    for epochs in (100, 200, 800):
+        assert f'detco_resnet50_8xb32-coslr-{epochs}e_in1k.py' in names
+    assert 'detco-aa_resnet50_8xb32-coslr-200e_in1k.py' in names
+    assert 'detco_resnet18_8xb32-coslr-200e_in1k.py' in names
+    assert 'detco_resnet101_8xb32-coslr-200e_in1k.py' in names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds(path):
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports.imports == ['mmdetco']
+    assert cfg.default_scope == 'mmpretrain'
+    model_cfg = cfg.model
+    if model_cfg.backbone.depth != 18:  # ResNet-18 keeps the test fast
+        model_cfg.backbone.depth = 18
+        model_cfg.neck.in_channels = tuple(
+            RESNET18_CHANNELS[i] for i in model_cfg.backbone.out_indices)
+    model_cfg.queue_len = 256
+    model = MODELS.build(model_cfg)
+    assert model.queue_global.shape[0] == len(model_cfg.head.levels)
+    loader = cfg.train_dataloader
+    assert loader.drop_last
+    for t in loader.dataset.pipeline:
+        TRANSFORMS.build(t)
+    for hook in cfg.custom_hooks:
+        HOOKS.build(hook)
+    assert cfg.model.queue_len % loader.batch_size == 0
+
+
+def test_schedules_match_their_names():
+    for epochs in (100, 200, 800):
+        cfg = Config.fromfile(
+            osp.join(CONFIG_DIR,
+                     f'detco_resnet50_8xb32-coslr-{epochs}e_in1k.py'))
+        assert cfg.train_cfg.max_epochs == epochs
+        assert cfg.param_scheduler[0].T_max == epochs
+        assert cfg.optim_wrapper.optimizer.lr == 0.03
+
+
+def test_aa_variant_adds_randaugment_to_global_views_only():
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'detco-aa_resnet50_8xb32-coslr-200e_in1k.py'))
+    views = cfg.train_dataloader.dataset.pipeline[1]
+    assert views.global_pipeline[-1].type == 'RandAugment'
+    assert all(t.type != 'RandAugment' for t in views.patch_pipeline)
+
+
+def test_resnet50_config_matches_the_spec():
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'detco_resnet50_8xb32-coslr-200e_in1k.py'))
+    m = cfg.model
+    assert (m.queue_len, m.feat_dim, m.momentum) == (65536, 128, 0.001)
+    assert m.head.level_weights == (0.1, 0.4, 0.7, 1.0)
+    assert m.head.temperature == 0.2
+    views = cfg.train_dataloader.dataset.pipeline[1]
+    assert views.global_pipeline[0].scale == 224
+    assert views.global_pipeline[0].crop_ratio_range == (0.2, 1.)
+    assert views.patch_pipeline[0].scale == 255
+    assert views.patch_pipeline[0].crop_ratio_range == (0.6, 1.)
+    jigsaw = views.patch_pipeline[-1]
+    assert (jigsaw.grid_size, jigsaw.patch_size, jigsaw.shuffle) == (3, 64,
+                                                                      True)

@@ -1,0 +1,64 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Training end to end: a few iterations with ``tools/train.py``, a
+checkpoint, then a resume with MMPretrain's own ``tools/train.py`` (what
+``mim train mmpretrain CONFIG`` runs), on torch >= 2.6."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from PIL import Image
+
+import mmdetco  # noqa: F401  (safe checkpoint loading)
+import mmpretrain
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py'
+MMPRETRAIN_TRAIN = osp.join(
+    osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
+
+
+def train(script, work_dir, data_root, *args):
+    cmd = [
+        sys.executable, script, CONFIG, '--work-dir', work_dir,
+        *args, '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        'model.queue_len=16'
+    ]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    result = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_train_then_resume(tmp_path):
+    images = tmp_path / 'data' / 'pretrain' / 'images'
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 256, (128, 128, 3),
+                                     dtype=np.uint8)).save(images /
+                                                           f'{i}.jpg')
+    work_dir = str(tmp_path / 'work')
+    data_root = str(tmp_path / 'data')
+
+    log = train('tools/train.py', work_dir, data_root, '--cfg-options',
+                'train_cfg.max_epochs=1')
+    assert 'loss_lg_res5' in log
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')
+    state = ckpt['state_dict']
+    assert state['queue_ptr'].item() == 8  # 2 iterations x 4 keys
+    assert state['queue_global'].shape == (4, 128, 16)
+    assert any(k.startswith('encoder_k.module.0.') for k in state)
+
+    log = train(MMPRETRAIN_TRAIN, work_dir, data_root, '--resume',
+                '--cfg-options',
+                'train_cfg.max_epochs=2')
+    assert 'resumed epoch: 1, iter: 2' in log
+    resumed = torch.load(
+        osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
+    assert resumed['meta']['epoch'] == 2
+    assert resumed['state_dict']['queue_ptr'].item() == 0  # wrapped
