@@ -2,10 +2,10 @@
 """Shared fixtures: a tiny DetCo (ResNet-18, small queues) and its inputs."""
 import pytest
 import torch
-
-import mmdetco  # noqa: F401  (registers the modules)
 from mmpretrain.registry import MODELS
 from mmpretrain.utils import register_all_modules
+
+import mmdetco  # noqa: F401  (registers the modules)
 
 # As the Runner does with default_scope='mmpretrain': nested transforms
 # (RandomApply) and models are looked up in MMPretrain's registries.

@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-
 from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', 'configs', 'detco')
@@ -76,4 +75,4 @@ def test_resnet50_config_matches_the_spec():
     assert views.patch_pipeline[0].crop_ratio_range == (0.6, 1.)
     jigsaw = views.patch_pipeline[-1]
     assert (jigsaw.grid_size, jigsaw.patch_size, jigsaw.shuffle) == (3, 64,
-                                                                      True)
+                                                                     True)

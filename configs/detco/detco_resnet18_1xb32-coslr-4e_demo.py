@@ -3,7 +3,8 @@
 # every view shrunk so that a few epochs run on a laptop CPU in minutes.
 _base_ = './detco_resnet18_8xb32-coslr-200e_in1k.py'
 
-model = dict(queue_len=1024)
+# a queue shorter than the 512 images, so no image is its own negative
+model = dict(queue_len=256)
 
 global_pipeline = [
     dict(
@@ -47,6 +48,5 @@ param_scheduler = [
 train_cfg = dict(max_epochs=4)
 
 default_hooks = dict(
-    logger=dict(interval=4),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+    logger=dict(interval=4), checkpoint=dict(interval=1, max_keep_ckpts=2))
 randomness = dict(seed=0)

@@ -18,9 +18,10 @@ def test_divisible_queue_passes():
 
 
 def test_indivisible_queue_names_the_fields():
-    with pytest.raises(ValueError,
-                       match=r'queue_len` \(1000\).*\(48 = '
-                       r'train_dataloader.batch_size 48'):
+    with pytest.raises(
+            ValueError,
+            match=r'queue_len` \(1000\).*\(48 = '
+            r'train_dataloader.batch_size 48'):
         DetCoQueueCheckHook().before_train(runner(1000, 48))
 
 

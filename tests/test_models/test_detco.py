@@ -1,8 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import pytest
 import torch
-
 from mmpretrain.registry import MODELS
+
 from ..conftest import tiny_detco_cfg, tiny_inputs
 
 
@@ -10,7 +10,8 @@ def test_loss_keys_and_total(tiny_detco):
     losses = tiny_detco(tiny_inputs(), mode='loss')
     terms = {
         f'loss_{t}_{lv}'
-        for t in ('gg', 'll', 'lg') for lv in ('res2', 'res3', 'res4', 'res5')
+        for t in ('gg', 'll', 'lg')
+        for lv in ('res2', 'res3', 'res4', 'res5')
     }
     assert set(losses) == {'loss'} | terms
     weights = dict(res2=0.1, res3=0.4, res4=0.7, res5=1.0)
@@ -129,6 +130,7 @@ def test_res5_only_ablation_builds_and_trains():
         type='DetCoHead', levels=('res5', ), level_weights=(1., ))
     model = MODELS.build(cfg)
     losses = model(tiny_inputs(), mode='loss')
-    assert set(losses) == {'loss', 'loss_gg_res5', 'loss_ll_res5',
-                           'loss_lg_res5'}
+    assert set(losses) == {
+        'loss', 'loss_gg_res5', 'loss_ll_res5', 'loss_lg_res5'
+    }
     assert model.queue_global.shape == (1, 8, 16)

@@ -61,14 +61,14 @@ def test_every_term_of_every_level_against_hand_computation(feats):
     assert losses['loss'].item() == pytest.approx(expected_total, rel=1e-5)
     assert set(losses) == {'loss'} | {
         f'loss_{t}_{lv}'
-        for t in ('gg', 'll', 'lg') for lv in ('res4', 'res5')
+        for t in ('gg', 'll', 'lg')
+        for lv in ('res4', 'res5')
     }
 
 
 def test_terms_are_logged_detached_and_total_has_gradient(feats):
     feats['q_global'] = [q.requires_grad_() for q in feats['q_global']]
-    losses = DetCoHead(levels=('a', 'b'), level_weights=(1., 1.)).loss(
-        **feats)
+    losses = DetCoHead(levels=('a', 'b'), level_weights=(1., 1.)).loss(**feats)
     assert losses['loss'].requires_grad
     assert not losses['loss_gg_a'].requires_grad
     losses['loss'].backward()

@@ -20,8 +20,7 @@ def test_output_shapes_and_normalisation():
 
 def test_mlp_shapes_follow_the_spec():
     neck = DetCoNeck(in_channels=RESNET50_CHANNELS)
-    for c, g, loc in zip(RESNET50_CHANNELS, neck.global_mlps,
-                         neck.local_mlps):
+    for c, g, loc in zip(RESNET50_CHANNELS, neck.global_mlps, neck.local_mlps):
         assert (g[0].in_features, g[0].out_features) == (c, c)
         assert (g[2].in_features, g[2].out_features) == (c, 128)
         assert (loc[0].in_features, loc[0].out_features) == (9 * c, c)
@@ -57,8 +56,8 @@ def test_local_concatenates_patches_in_order():
     torch.testing.assert_close(out[1], ref[1])
     # the same as the MLP on the concatenation in patch order
     expected = neck.local_mlps[0](feats.flatten(1).reshape(2, 36))
-    torch.testing.assert_close(
-        ref, torch.nn.functional.normalize(expected, dim=1))
+    torch.testing.assert_close(ref,
+                               torch.nn.functional.normalize(expected, dim=1))
 
 
 def test_errors_name_the_mismatch():

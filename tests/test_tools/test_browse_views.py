@@ -48,8 +48,8 @@ def test_writes_grid_png(tool, data_root, tmp_path):
 
 
 def test_views_as_the_model_sees_them(tool, data_root):
-    cfg = tool.load_config(
-        CONFIG, data_root, {'train_dataloader.batch_size': 2})
+    cfg = tool.load_config(CONFIG, data_root,
+                           {'train_dataloader.batch_size': 2})
     views, paths = tool.collect_views(cfg, 2, seed=3)
     assert len(views) == len(paths) == 2
     assert paths[0].endswith('000000.jpg')
@@ -59,8 +59,7 @@ def test_views_as_the_model_sees_them(tool, data_root):
     assert set1[0].shape == (24, 24, 3) and set1[0].dtype == np.uint8
     # the seed makes it deterministic
     again, _ = tool.collect_views(cfg, 2, seed=3)
-    assert all(
-        np.array_equal(a, b) for a, b in zip(views[1], again[1]))
+    assert all(np.array_equal(a, b) for a, b in zip(views[1], again[1]))
     other, _ = tool.collect_views(cfg, 2, seed=4)
     assert not np.array_equal(views[0][0], other[0][0])
 
@@ -69,8 +68,9 @@ def test_denormalised_rgb_matches_the_image(tool, data_root):
     """Without augmentation the round trip gives back the RGB image."""
     cfg = tool.load_config(CONFIG, data_root)
     resize = [dict(type='Resize', scale=(96, 96), backend='pillow')]
-    patches = resize + [dict(type='JigsawPatches', grid_size=2,
-                             patch_size=48, shuffle=False)]
+    patches = resize + [
+        dict(type='JigsawPatches', grid_size=2, patch_size=48, shuffle=False)
+    ]
     cfg.train_dataloader.dataset.pipeline[1].update(
         global_pipeline=resize, patch_pipeline=patches)
     views, paths = tool.collect_views(cfg, 1)

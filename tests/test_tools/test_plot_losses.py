@@ -34,8 +34,8 @@ def write_log(work_dir, timestamp, num_lines=5, val_line=True):
         for level in LEVELS:
             for term in TERMS:
                 record[f'loss_{term}_{level}'] = 5.0 - 0.1 * step
-        record.update(loss=30.0 - step, time=1.0, epoch=1, iter=step,
-                      step=step)
+        record.update(
+            loss=30.0 - step, time=1.0, epoch=1, iter=step, step=step)
         lines.append(json.dumps(record))
     if val_line:  # a validation record: no loss
         lines.append(json.dumps(dict(accuracy=1.0, step=1)))
@@ -79,11 +79,11 @@ def test_log_parsing(tool, tmp_path):
     subplots = tool.group_keys(records)
     assert list(subplots) == [*LEVELS, 'loss']
     assert [label for _, label in subplots['res3']] == list(TERMS)
-    assert tool.series(records, 'loss') == ([1, 2, 3, 4, 5],
-                                           [29.0, 28.0, 27.0, 26.0, 25.0])
+    steps, losses = tool.series(records, 'loss')
+    assert steps == [1, 2, 3, 4, 5]
+    assert losses == [29.0, 28.0, 27.0, 26.0, 25.0]
     subplots = tool.group_keys(records, ['loss_lg_res5', 'lr'])
-    assert subplots == {'res5': [('loss_lg_res5', 'lg')],
-                        'lr': [('lr', 'lr')]}
+    assert subplots == {'res5': [('loss_lg_res5', 'lg')], 'lr': [('lr', 'lr')]}
 
 
 def test_errors(tool, tmp_path):

@@ -7,12 +7,12 @@ import os.path as osp
 import subprocess
 import sys
 
+import mmpretrain
 import numpy as np
 import torch
 from PIL import Image
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
-import mmpretrain
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py'
@@ -22,16 +22,17 @@ MMPRETRAIN_TRAIN = osp.join(
 
 def train(script, work_dir, data_root, *args):
     cmd = [
-        sys.executable, script, CONFIG, '--work-dir', work_dir,
-        *args, '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        sys.executable, script, CONFIG, '--work-dir', work_dir, *args,
+        '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
         'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
         'model.queue_len=16'
     ]
     env = dict(os.environ, PYTHONPATH=ROOT)
     result = subprocess.run(
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    return output
 
 
 def test_train_then_resume(tmp_path):
@@ -40,8 +41,7 @@ def test_train_then_resume(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(8):
         Image.fromarray(rng.integers(0, 256, (128, 128, 3),
-                                     dtype=np.uint8)).save(images /
-                                                           f'{i}.jpg')
+                                     dtype=np.uint8)).save(images / f'{i}.jpg')
     work_dir = str(tmp_path / 'work')
     data_root = str(tmp_path / 'data')
 
@@ -55,10 +55,8 @@ def test_train_then_resume(tmp_path):
     assert any(k.startswith('encoder_k.module.0.') for k in state)
 
     log = train(MMPRETRAIN_TRAIN, work_dir, data_root, '--resume',
-                '--cfg-options',
-                'train_cfg.max_epochs=2')
+                '--cfg-options', 'train_cfg.max_epochs=2')
     assert 'resumed epoch: 1, iter: 2' in log
-    resumed = torch.load(
-        osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
+    resumed = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
     assert resumed['meta']['epoch'] == 2
     assert resumed['state_dict']['queue_ptr'].item() == 0  # wrapped

@@ -51,5 +51,4 @@ def test_the_allow_list_stays_minimal():
     }
     assert len(names) == 8
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in names
-    assert not any('eval' in n or 'exec' in n or 'system' in n
-                   for n in names)
+    assert not any('eval' in n or 'exec' in n or 'system' in n for n in names)

@@ -128,9 +128,10 @@ def load_log(log: str) -> List[dict]:
     return records
 
 
-def group_keys(records: Sequence[dict],
-               keys: Optional[Sequence[str]] = None
-               ) -> 'OrderedDict[str, List[Tuple[str, str]]]':
+def group_keys(
+    records: Sequence[dict],
+    keys: Optional[Sequence[str]] = None
+) -> 'OrderedDict[str, List[Tuple[str, str]]]':
     """Group the keys to plot into subplots.
 
     Args:
@@ -197,7 +198,8 @@ def figure_pixels(num_subplots: int) -> Tuple[int, int]:
 
 
 def plot_losses(records: Sequence[dict],
-                subplots: Dict[str, List[Tuple[str, str]]], output: str,
+                subplots: Dict[str, List[Tuple[str, str]]],
+                output: str,
                 title: str = '') -> None:
     """Draw the subplots and save the figure as a PNG.
 
@@ -212,16 +214,16 @@ def plot_losses(records: Sequence[dict],
     cols = min(len(subplots), MAX_COLUMNS)
     rows = math.ceil(len(subplots) / cols)
     fig, axes = plt.subplots(
-        rows,
-        cols,
-        figsize=figure_size(len(subplots)),
-        dpi=DPI,
-        squeeze=False)
+        rows, cols, figsize=figure_size(len(subplots)), dpi=DPI, squeeze=False)
     for ax, (name, lines) in zip(axes.flat, subplots.items()):
         for key, label in lines:
             xs, ys = series(records, key)
-            ax.plot(xs, ys, label=label, linewidth=1.2,
-                    marker='.' if len(xs) < 50 else None)
+            ax.plot(
+                xs,
+                ys,
+                label=label,
+                linewidth=1.2,
+                marker='.' if len(xs) < 50 else None)
         ax.set_title(name, fontsize=10)
         ax.set_xlabel(x_name, fontsize=9)
         ax.tick_params(labelsize=8)

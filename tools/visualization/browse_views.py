@@ -38,9 +38,10 @@ if importlib.util.find_spec('mmdetco') is None:
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import mmdetco  # noqa: E402,F401  (registers the DetCo modules)
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 from mmpretrain.utils import register_all_modules  # noqa: E402
+
+import mmdetco  # noqa: E402,F401  (registers the DetCo modules)
 
 #: Side of one panel in inches, and the resolution of the saved figure.
 PANEL_INCHES = 2.4
@@ -67,8 +68,7 @@ def parse_args(args: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'sets) of the first images of a train set.')
     parser.add_argument('config', help='config file path')
     parser.add_argument(
-        '--data-root',
-        help='override train_dataloader.dataset.data_root')
+        '--data-root', help='override train_dataloader.dataset.data_root')
     parser.add_argument(
         '--num-images',
         type=int,
@@ -76,8 +76,7 @@ def parse_args(args: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='number of images, one row each (3)')
     parser.add_argument(
         '--output', default='views.png', help='output PNG (views.png)')
-    parser.add_argument(
-        '--seed', type=int, default=0, help='random seed (0)')
+    parser.add_argument('--seed', type=int, default=0, help='random seed (0)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -158,7 +157,8 @@ def split_views(inputs: Sequence) -> Tuple[list, list, list, int]:
             grid)
 
 
-def collect_views(cfg: Config, num_images: int,
+def collect_views(cfg: Config,
+                  num_images: int,
                   seed: int = 0) -> Tuple[List[List[np.ndarray]], list]:
     """The views of the first images of the train set, as the model sees
     them, de-normalised to viewable RGB.
@@ -228,10 +228,9 @@ def mosaic(patches: Sequence[np.ndarray],
     """
     cell_h = max(p.shape[0] for p in patches)
     cell_w = max(p.shape[1] for p in patches)
-    out = np.full((grid * cell_h + (grid - 1) * separator,
-                   grid * cell_w + (grid - 1) * separator, 3),
-                  255,
-                  dtype=np.uint8)
+    height = grid * cell_h + (grid - 1) * separator
+    width = grid * cell_w + (grid - 1) * separator
+    out = np.full((height, width, 3), 255, dtype=np.uint8)
     for index, patch in enumerate(patches):
         row, col = divmod(index, grid)
         y, x = row * (cell_h + separator), col * (cell_w + separator)
@@ -267,8 +266,8 @@ def draw_views(views: List[List[np.ndarray]], paths: Sequence[str],
             panels.append((view, f'global view {index} ({w}x{h})'))
         for index, patches in enumerate((set1, set2), 1):
             h, w = patches[0].shape[:2]
-            panels.append((mosaic(patches, grid),
-                           f'patch set {index}: {grid}x{grid} of {w}x{h}'))
+            title = f'patch set {index}: {grid}x{grid} of {w}x{h}'
+            panels.append((mosaic(patches, grid), title))
         for col, (image, title) in enumerate(panels):
             ax = axes[row, col]
             ax.imshow(image, interpolation='nearest')

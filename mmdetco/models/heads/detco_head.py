@@ -31,8 +31,8 @@ def info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor,
     l_pos = torch.einsum('nc,nc->n', query, key).unsqueeze(-1)
     l_neg = torch.einsum('nc,ck->nk', query, queue)
     logits = torch.cat([l_pos, l_neg], dim=1) / temperature
-    labels = torch.zeros(logits.shape[0], dtype=torch.long,
-                         device=logits.device)
+    labels = torch.zeros(
+        logits.shape[0], dtype=torch.long, device=logits.device)
     return nn.functional.cross_entropy(logits, labels)
 
 
@@ -90,8 +90,7 @@ class DetCoHead(BaseModule):
         self.temperature = temperature
 
     def loss(self, q_global: Sequence[torch.Tensor],
-             k_global: Sequence[torch.Tensor],
-             q_local: Sequence[torch.Tensor],
+             k_global: Sequence[torch.Tensor], q_local: Sequence[torch.Tensor],
              k_local: Sequence[torch.Tensor], queue_global: torch.Tensor,
              queue_local: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Compute the DetCo loss.
@@ -116,8 +115,8 @@ class DetCoHead(BaseModule):
             l=(q_local, k_local, queue_local))
         losses = {}
         total = 0.
-        for i, (level, weight) in enumerate(
-                zip(self.levels, self.level_weights)):
+        for i, (level,
+                weight) in enumerate(zip(self.levels, self.level_weights)):
             for term in self.loss_terms:
                 q_kind, k_kind, n_kind = LOSS_TERMS[term]
                 query = feats[q_kind][0][i]

@@ -147,8 +147,7 @@ class DetCo(BaseSelfSupervisor):
         that BN statistics do not leak information (shuffle BN)."""
         image, image_unshuffle = batch_shuffle_ddp(image)
         patches, patches_unshuffle = batch_shuffle_ddp(patches)
-        k_global, k_local = self._encode(self.encoder_k.module, image,
-                                         patches)
+        k_global, k_local = self._encode(self.encoder_k.module, image, patches)
         k_global = [batch_unshuffle_ddp(k, image_unshuffle) for k in k_global]
         k_local = [batch_unshuffle_ddp(k, patches_unshuffle) for k in k_local]
         return k_global, k_local

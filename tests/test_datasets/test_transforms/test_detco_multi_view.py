@@ -6,9 +6,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, default_collate
+from mmpretrain.registry import MODELS, TRANSFORMS
 
 from mmdetco.datasets.transforms import DetCoMultiView
-from mmpretrain.registry import MODELS, TRANSFORMS
 from ...conftest import tiny_detco_cfg
 
 CONFIGS = osp.join(osp.dirname(__file__), '../../../configs')

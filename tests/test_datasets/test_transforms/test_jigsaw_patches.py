@@ -15,8 +15,9 @@ def cell_index_image(size=255, grid=3):
 
 def test_count_size_and_cells():
     np.random.seed(0)
-    out = JigsawPatches(grid_size=3, patch_size=64)(
-        dict(img=cell_index_image()))
+    out = JigsawPatches(
+        grid_size=3, patch_size=64)(
+            dict(img=cell_index_image()))
     assert len(out['img']) == 9
     assert all(p.shape == (64, 64, 3) for p in out['img'])
     assert out['img_shape'] == (64, 64)
@@ -54,8 +55,9 @@ def test_shuffle_on_and_off():
 
 
 def test_other_grid_and_patch_sizes():
-    out = JigsawPatches(grid_size=2, patch_size=10)(
-        dict(img=np.zeros((30, 24, 3), np.uint8)))
+    out = JigsawPatches(
+        grid_size=2, patch_size=10)(
+            dict(img=np.zeros((30, 24, 3), np.uint8)))
     assert len(out['img']) == 4
     assert all(p.shape == (10, 10, 3) for p in out['img'])
 

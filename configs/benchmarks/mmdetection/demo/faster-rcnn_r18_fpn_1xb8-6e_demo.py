@@ -10,8 +10,8 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmdetco'], allow_failed_imports=False)
 
-classes = ('circle', 'square', 'triangle', 'ring', 'cross', 'star',
-           'ellipse', 'bar')
+classes = ('circle', 'square', 'triangle', 'ring', 'cross', 'star', 'ellipse',
+           'bar')
 metainfo = dict(classes=classes)
 image_size = (160, 160)
 
@@ -35,9 +35,13 @@ model = dict(
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=128),
         bbox_head=dict(
-            in_channels=128, fc_out_channels=256,
-            num_classes=len(classes))),
-    test_cfg=dict(rcnn=dict(max_per_img=50)))
+            in_channels=128, fc_out_channels=256, num_classes=len(classes))),
+    # fewer proposals and RoIs than COCO: small images, few objects, a CPU
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=500, max_per_img=200),
+        rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=300, max_per_img=100), rcnn=dict(max_per_img=50)))
 
 data_root = 'data/demo/'
 train_pipeline = [
@@ -81,7 +85,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
-max_epochs = 8
+max_epochs = 6
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
@@ -96,7 +100,7 @@ param_scheduler = [
         begin=0,
         end=max_epochs,
         by_epoch=True,
-        milestones=[6],
+        milestones=[5],
         gamma=0.1),
 ]
 default_hooks = dict(

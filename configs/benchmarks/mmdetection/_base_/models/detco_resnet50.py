@@ -1,0 +1,39 @@
+# Shared pieces of every DetCo detection benchmark, used as `{{_base_.x}}`
+# by the model bases next to this file (one definition, no copies).
+#
+# The pre-trained checkpoint. The scripts in tools/benchmarks/mmdetection
+# set it with `--cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN`
+# (and `model.roi_head.shared_head.init_cfg.checkpoint=PRETRAIN` for C4).
+# NOTE: the variables below are substituted when the config is read;
+# overriding them with --cfg-options has no effect on the model.
+detco_init = dict(
+    type='Pretrained',
+    # the last checkpoint of `tools/train.py
+    # configs/detco/detco_resnet50_8xb32-coslr-200e_in1k.py`
+    checkpoint='work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth',
+    # `backbone.*` is the query encoder of DetCo; the momentum encoder
+    # (`encoder_k.module.0.*`) is never loaded.
+    prefix='backbone.')
+
+# All layers are fine-tuned with synchronised BN (converted to BN
+# automatically by mmengine in single-process runs).
+sync_bn = dict(type='SyncBN', requires_grad=True)
+
+# DetCo is pre-trained on RGB images normalised with the ImageNet mean/std:
+# the detector's input must be normalised the same way. This must live
+# INSIDE `model` (a top-level `data_preprocessor` is silently ignored).
+rgb_preprocessor = dict(
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_size_divisor=32)
+
+# A pytorch-style ResNet-50 (stride in the 3x3 conv, like MMPretrain's and
+# torchvision's), all stages trainable, BN statistics updated.
+resnet_overrides = dict(
+    depth=50,
+    style='pytorch',
+    frozen_stages=-1,
+    norm_cfg=sync_bn,
+    norm_eval=False,
+    init_cfg=detco_init)

@@ -1,0 +1,25 @@
+# Faster R-CNN R50-C4 as in the MoCo/DetCo detectron2 benchmarks
+# (Base-RCNN-C4-BN): res2-res4 in the backbone, res5 as the RoI shared head
+# followed by an extra norm layer (`ResLayerExtraNorm`), SyncBN everywhere,
+# RGB input with ImageNet mean/std.
+_base_ = [
+    'mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py',
+    './detco_resnet50.py',
+]
+
+norm_cfg = {{_base_.sync_bn}}
+model = dict(
+    data_preprocessor={{_base_.rgb_preprocessor}},
+    backbone={{_base_.resnet_overrides}},
+    roi_head=dict(
+        shared_head=dict(
+            type='ResLayerExtraNorm',
+            depth=50,
+            style='pytorch',
+            norm_cfg=norm_cfg,
+            norm_eval=False,
+            # The shared head holds res5 as `layer4.*`. With the prefix
+            # `backbone.` its `layer4.*` keys load from the checkpoint's
+            # `backbone.layer4.*` (the other stages are not in the head and
+            # are skipped); the extra `norm` is new, initialised as BN.
+            init_cfg={{_base_.detco_init}})))

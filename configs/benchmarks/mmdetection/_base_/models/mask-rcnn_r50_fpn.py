@@ -1,0 +1,16 @@
+# Mask R-CNN R50-FPN with SyncBN in the backbone, the FPN and the heads
+# (the MoCo benchmark convention: 4conv1fc box head and mask head with
+# norm layers), RGB input with ImageNet mean/std.
+_base_ = [
+    'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
+    './detco_resnet50.py',
+]
+
+norm_cfg = {{_base_.sync_bn}}
+model = dict(
+    data_preprocessor={{_base_.rgb_preprocessor}},
+    backbone={{_base_.resnet_overrides}},
+    neck=dict(norm_cfg=norm_cfg),
+    roi_head=dict(
+        bbox_head=dict(type='Shared4Conv1FCBBoxHead', norm_cfg=norm_cfg),
+        mask_head=dict(norm_cfg=norm_cfg)))

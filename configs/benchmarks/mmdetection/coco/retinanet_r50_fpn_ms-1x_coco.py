@@ -1,0 +1,9 @@
+# RetinaNet R50-FPN (SyncBN in backbone and FPN), fine-tuned on COCO
+# train2017 from a DetCo backbone, multi-scale training, 1x schedule; box
+# AP on val2017.
+_base_ = [
+    '../_base_/models/retinanet_r50_fpn.py',
+    '../_base_/datasets/coco_detection_ms.py',
+    '../_base_/schedules/schedule_1x.py',
+    '../_base_/default_runtime.py',
+]

@@ -1,0 +1,121 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""The steps of the embedded demo: pre-train, export, fine-tune, read AP.
+
+Each step runs a repository tool in a subprocess (so the usual mm progress
+lines are shown) and resumes when its outputs already exist, so an
+interrupted demo continues where it stopped. Used by ``tools/run_demo.py``
+and ``tools/benchmarks/demo_table.py``.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py'
+MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb32-coslr-4e_demo.py'
+DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
+                   'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
+AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
+
+
+def run_tool(args: List[str]) -> None:
+    """Run ``python TOOL ARGS`` in the repository root, streaming output."""
+    cmd = [sys.executable, *args]
+    print('+', ' '.join(cmd), flush=True)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+
+
+def read_log(work_dir: str, key: str) -> List[float]:
+    """The values of ``key`` in the json logs of a run, oldest first.
+
+    A resumed run continues in a new timestamped log; all are read.
+    """
+    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', '*.json')))
+    logs = [p for p in logs if osp.basename(p) != 'scalars.json']
+    values = []
+    for path in logs:
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                if key in record:
+                    values.append(record[key])
+    if not values:
+        raise RuntimeError(f'no "{key}" in the json logs under {work_dir}')
+    return values
+
+
+def last_checkpoint(work_dir: str) -> str:
+    """The path mmengine recorded in ``WORK_DIR/last_checkpoint``."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def pretrain(config: str,
+             work_dir: str,
+             data_root: str,
+             seed: int = 0,
+             cfg_options: Sequence[str] = ()) -> str:
+    """Pre-train with ``tools/train.py``; returns the last checkpoint.
+
+    ``cfg_options`` are more ``KEY=VALUE`` overrides of the config.
+    """
+    run_tool([
+        'tools/train.py', config, '--work-dir', work_dir, '--resume',
+        '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        f'randomness.seed={seed}', *cfg_options
+    ])
+    return last_checkpoint(work_dir)
+
+
+def export_backbone(checkpoint: str, out: str) -> str:
+    """Export the query backbone of a pre-training checkpoint."""
+    run_tool([
+        'tools/model_converters/extract_backbone_weights.py', checkpoint, out
+    ])
+    return out
+
+
+def finetune(work_dir: str,
+             data_root: str,
+             backbone: Optional[str],
+             seed: int = 0,
+             cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+    """Fine-tune and evaluate the demo detector.
+
+    Args:
+        work_dir (str): Where the run writes its logs and checkpoints.
+        data_root (str): The demo data folder.
+        backbone (str, optional): Backbone weights without prefix; None
+            trains from random initialisation.
+        seed (int): The fine-tuning seed.
+        cfg_options (Sequence[str]): More ``KEY=VALUE`` config overrides.
+
+    Returns:
+        dict: bbox AP, AP50 and AP75 (in %) on the demo val split.
+    """
+    data_root = data_root.rstrip('/') + '/'
+    init = 'model.backbone.init_cfg=None' if backbone is None else \
+        f'model.backbone.init_cfg.checkpoint={backbone}'
+    run_tool([
+        'tools/train.py', DETECTOR_CONFIG, '--work-dir', work_dir, '--resume',
+        '--cfg-options', init, f'randomness.seed={seed}',
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        f'val_evaluator.ann_file={data_root}annotations/instances_val.json',
+        f'test_evaluator.ann_file={data_root}annotations/instances_val.json',
+        *cfg_options
+    ])
+    ap = {}
+    for name, key in zip(('AP', 'AP50', 'AP75'), AP_KEYS):
+        try:
+            ap[name] = round(100 * read_log(work_dir, key)[-1], 1)
+        except RuntimeError:  # CocoMetric logs nothing without detections
+            print(f'no detection on the val split: {name} counted as 0')
+            ap[name] = 0.
+    return ap

@@ -1,0 +1,84 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""The demo chain on tiny data: DetCo pre-training -> export -> Faster R-CNN
+fine-tuning -> AP, exactly as ``make demo`` runs it, only smaller."""
+import json
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmdetco.apis import (DETECTOR_CONFIG, MOCOV2_CONFIG, export_backbone,
+                          finetune, pretrain, read_log)
+from mmdetco.apis.demo import ROOT
+from mmdetco.datasets import generate_demo_data
+from mmdetco.datasets.demo_scenes import CLASSES
+
+TINY_PRETRAIN = ('train_dataloader.batch_size=4',
+                 'train_dataloader.num_workers=0', 'model.queue_len=16',
+                 'train_cfg.max_epochs=1')
+TINY_FINETUNE = ('train_dataloader.batch_size=2',
+                 'train_dataloader.num_workers=0',
+                 'val_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
+                 'train_cfg.val_interval=1')
+
+
+def test_detector_config_matches_the_demo_classes():
+    cfg = Config.fromfile(f'{ROOT}/{DETECTOR_CONFIG}')
+    assert tuple(cfg.metainfo.classes) == CLASSES
+    assert cfg.model.roi_head.bbox_head.num_classes == len(CLASSES)
+    # fine-tuning conventions: RGB + ImageNet stats inside the model, every
+    # stage trained
+    assert cfg.model.data_preprocessor.bgr_to_rgb
+    assert cfg.model.backbone.frozen_stages == -1
+    assert not cfg.model.backbone.norm_eval
+
+
+def test_mocov2_baseline_is_trained_like_detco():
+    mocov2 = Config.fromfile(f'{ROOT}/{MOCOV2_CONFIG}')
+    detco = Config.fromfile(
+        f'{ROOT}/configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py')
+    assert mocov2.model.type == 'MoCo'
+    assert mocov2.model.queue_len == detco.model.queue_len
+    for key in ('train_cfg', 'param_scheduler', 'optim_wrapper', 'randomness'):
+        assert mocov2[key] == detco[key], key
+    views = mocov2.train_dataloader.dataset.pipeline[1].transforms[0]
+    assert views == detco.train_dataloader.dataset.pipeline[1].global_pipeline
+
+
+def test_read_log(tmp_path):
+    log = tmp_path / '20260101_000000' / 'vis_data'
+    log.mkdir(parents=True)
+    lines = [dict(loss=3.0, step=1), dict(lr=0.1), dict(loss=2.0, step=2)]
+    (log / '20260101_000000.json').write_text('\n'.join(
+        json.dumps(x) for x in lines))
+    (log / 'scalars.json').write_text(json.dumps(dict(loss=99.)))
+    assert read_log(str(tmp_path), 'loss') == [3.0, 2.0]
+    with pytest.raises(RuntimeError, match='coco/bbox_mAP'):
+        read_log(str(tmp_path), 'coco/bbox_mAP')
+
+
+def test_demo_chain_on_tiny_data(tmp_path):
+    data_root = str(tmp_path / 'data')
+    generate_demo_data(
+        data_root, num_pretrain=8, num_train=4, num_val=2, size=128)
+    work_dir = tmp_path / 'work'
+    checkpoint = pretrain(
+        'configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py',
+        str(work_dir / 'pretrain'),
+        data_root,
+        cfg_options=TINY_PRETRAIN)
+    backbone = export_backbone(checkpoint, str(work_dir / 'backbone.pth'))
+    exported = torch.load(backbone, map_location='cpu')['state_dict']
+    pretrained = torch.load(checkpoint, map_location='cpu')['state_dict']
+    torch.testing.assert_close(exported['conv1.weight'],
+                               pretrained['backbone.conv1.weight'])
+    ap = finetune(
+        str(work_dir / 'detector'),
+        data_root,
+        backbone,
+        cfg_options=TINY_FINETUNE)
+    assert set(ap) == {'AP', 'AP50', 'AP75'}
+    assert all(0 <= v <= 100 for v in ap.values())
+    log = '\n'.join(
+        p.read_text() for p in (work_dir / 'detector').glob('*/*.log'))
+    assert 'load model from' in log and 'backbone.pth' in log

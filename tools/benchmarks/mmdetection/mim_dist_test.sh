@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Evaluate a detector fine-tuned by the DetCo benchmarks on GPUS local GPUs.
+#
+# Usage: tools/benchmarks/mmdetection/mim_dist_test.sh \
+#            CFG CHECKPOINT GPUS [test.py args]
+#   e.g. ... configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py \
+#            work_dirs/benchmarks/mask-rcnn_r50-c4_ms-1x_coco/epoch_200/iter_90000.pth 8
+#
+# CHECKPOINT is the fine-tuned detector (not the DetCo pre-training
+# checkpoint: the pre-trained weights are only read when training starts).
+# The logs go next to it (WORK_DIR overrides that). Env: PORT, MIM (default
+# mim). Without mim, runs tools/benchmarks/mmdetection/test.py with
+# torch.distributed.run.
+set -e
+set -x
+
+CFG=$1
+CHECKPOINT=$2
+GPUS=$3
+ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
+WORK_DIR=${WORK_DIR:-$(dirname "$CHECKPOINT")}
+MIM=${MIM:-mim}
+
+export PYTHONPATH="$ROOT":$PYTHONPATH
+if command -v "$MIM" > /dev/null 2>&1; then
+    "$MIM" test mmdet "$CFG" --checkpoint "$CHECKPOINT" --launcher pytorch \
+        -G "$GPUS" ${PORT:+--port "$PORT"} --work-dir "$WORK_DIR" "${@:4}"
+else
+    python -m torch.distributed.run --nproc_per_node="$GPUS" \
+        --master_port="${PORT:-29500}" \
+        "$ROOT/tools/benchmarks/mmdetection/test.py" "$CFG" "$CHECKPOINT" \
+        --launcher pytorch --work-dir "$WORK_DIR" "${@:4}"
+fi
