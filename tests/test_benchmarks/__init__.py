@@ -11,6 +11,7 @@ import os
 import os.path as osp
 import shutil
 import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Optional, Tuple
@@ -53,18 +54,25 @@ def is_c4(cfg: Config) -> bool:
     return cfg.model.get('roi_head', {}).get('shared_head') is not None
 
 
-def script_args(script: str, *args: str) -> List[str]:
-    """Run a benchmark script with a fake ``mim`` that records its
-    arguments; return them (``mim`` itself is not needed)."""
+def script_args(script: str, *args: str, fake: str = 'mim') -> List[str]:
+    """Run a benchmark script with a fake ``fake`` executable that records
+    its arguments, and return them. ``fake='mim'`` replaces mim (through
+    ``MIM``); ``'python'`` or ``'srun'`` replace what the script runs when
+    mim is not installed."""
     with tempfile.TemporaryDirectory() as tmp:
         out = osp.join(tmp, 'argv.json')
-        fake = osp.join(tmp, 'mim')
-        with open(fake, 'w') as f:
-            f.write('#!/usr/bin/env python3\nimport json, sys\n'
+        path = osp.join(tmp, fake)
+        with open(path, 'w') as f:
+            f.write(f'#!{sys.executable}\nimport json, sys\n'
                     f'json.dump(sys.argv[1:], open({out!r}, "w"))\n')
-        os.chmod(fake, 0o755)
-        env = dict(os.environ, MIM=fake)
+        os.chmod(path, 0o755)
+        env = dict(os.environ)
         env.pop('WORK_DIR', None)
+        if fake == 'mim':
+            env['MIM'] = path
+        else:
+            env['MIM'] = 'mim-is-not-installed'
+            env['PATH'] = tmp + os.pathsep + env['PATH']
         result = subprocess.run(['bash',
                                  osp.join(SCRIPT_DIR, script), *args],
                                 cwd=ROOT,
@@ -74,18 +82,16 @@ def script_args(script: str, *args: str) -> List[str]:
                                 timeout=60)
         assert result.returncode == 0, result.stderr
         with open(out) as f:
-            recorded = json.load(f)
-    return recorded
+            return json.load(f)
 
 
-def parse_cfg_options(argv: List[str]) -> Tuple[Dict, Dict]:
-    """Parse ``--work-dir`` and ``--cfg-options`` as MMDetection's
-    ``tools/train.py`` does; return (cfg options, other arguments)."""
+def parse_cfg_options(argv: List[str]) -> Dict:
+    """The ``--cfg-options`` in ``argv``, parsed (and merged when given
+    more than once) as MMDetection's ``tools/train.py`` does."""
     parser = argparse.ArgumentParser()
-    parser.add_argument('--work-dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args, rest = parser.parse_known_args(argv)
-    return args.cfg_options or {}, dict(work_dir=args.work_dir, rest=rest)
+    args, _ = parser.parse_known_args(argv)
+    return args.cfg_options or {}
 
 
 def train_script_options(cfg_path: str, checkpoint: str, *extra:
@@ -95,8 +101,7 @@ def train_script_options(cfg_path: str, checkpoint: str, *extra:
     cfg = load_config(cfg_path)
     script = 'mim_dist_train_c4.sh' if is_c4(cfg) else 'mim_dist_train_fpn.sh'
     argv = script_args(script, cfg_path, checkpoint, '1', *extra)
-    options, _ = parse_cfg_options(argv)
-    return options, argv
+    return parse_cfg_options(argv), argv
 
 
 def write_voc_copy(demo_root: str, out_root: str) -> str:
@@ -204,8 +209,8 @@ def shrink(cfg: Config,
     train_cfg, test_cfg = cfg.model.train_cfg, cfg.model.test_cfg
     if 'rpn_proposal' in train_cfg:
         train_cfg.rpn_proposal.update(nms_pre=200, max_per_img=100)
-        train_cfg.rcnn.sampler.num = 32
-        test_cfg.rpn.update(nms_pre=200, max_per_img=50)
+        train_cfg.rcnn.sampler.num = 8
+        test_cfg.rpn.update(nms_pre=200, max_per_img=20)
         # keep the detections of the untrained heads
         test_cfg.rcnn.update(score_thr=0.0, max_per_img=20)
     if 'score_thr' in test_cfg:  # RetinaNet: keep the untrained detections

@@ -14,10 +14,6 @@ from mmdetco.datasets import generate_demo_data
 from ..conftest import tiny_detco_cfg
 from . import write_voc_copy
 
-pytest.importorskip('mmcv.ops', reason='MMDetection needs the mmcv ops')
-import mmdet.models  # noqa: E402,F401
-import mmpretrain.models  # noqa: E402,F401  (ResLayerExtraNorm into mmdet)
-
 
 @pytest.fixture(autouse=True)
 def mmdet_scope():

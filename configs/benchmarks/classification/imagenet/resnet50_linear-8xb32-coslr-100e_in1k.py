@@ -5,9 +5,10 @@
 # momentum 0.9, no weight decay, cosine decay over 100 epochs, batch 256
 # (8 GPUs x 32). Target: 68.6 top-1 (DetCo 200 epochs; MoCo v2: 67.5).
 #
-#   bash tools/dist_train.sh \
-#       configs/benchmarks/classification/imagenet/resnet50_linear-8xb32-coslr-100e_in1k.py \
-#       8 --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN
+#   bash tools/dist_train.sh THIS_CONFIG 8 \
+#       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN
+#
+# (docs/en/benchmarks.md gives the full command.)
 _base_ = [
     'mmpretrain::_base_/models/resnet50.py',
     'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py',
