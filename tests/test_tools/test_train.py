@@ -1,7 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Training end to end: a few iterations with ``tools/train.py``, a
-checkpoint, then a resume with MMPretrain's own ``tools/train.py`` (what
-``mim train mmpretrain CONFIG`` runs), on torch >= 2.6."""
+"""Training end to end, on generated images: a few iterations with
+``tools/train.py``, a checkpoint, then a resume with MMPretrain's own
+``tools/train.py`` (what ``mim train mmpretrain CONFIG`` runs), on
+torch >= 2.6."""
 import os
 import os.path as osp
 import subprocess
@@ -9,6 +10,7 @@ import sys
 
 import mmpretrain
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -20,10 +22,23 @@ MMPRETRAIN_TRAIN = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
 
 
-def train(script, work_dir, data_root, *args):
+@pytest.fixture
+def data_root(tmp_path):
+    """8 random images in the layout of the demo data."""
+    images = tmp_path / 'data' / 'pretrain' / 'images'
+    images.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        pixels = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(images / f'{i}.jpg')
+    return str(tmp_path / 'data')
+
+
+def train(launcher, work_dir, data_root, *args):
+    """Run a training launcher on the demo config shrunk for tests."""
     cmd = [
-        sys.executable, script, CONFIG, '--work-dir', work_dir, *args,
-        '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        *launcher, '--work-dir', work_dir, *args, '--cfg-options',
+        f'train_dataloader.dataset.data_root={data_root}',
         'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
         'model.queue_len=16'
     ]
@@ -35,28 +50,24 @@ def train(script, work_dir, data_root, *args):
     return output
 
 
-def test_train_then_resume(tmp_path):
-    images = tmp_path / 'data' / 'pretrain' / 'images'
-    images.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 256, (128, 128, 3),
-                                     dtype=np.uint8)).save(images / f'{i}.jpg')
-    work_dir = str(tmp_path / 'work')
-    data_root = str(tmp_path / 'data')
+def load_state(work_dir, name):
+    return torch.load(osp.join(work_dir, name), map_location='cpu')
 
-    log = train('tools/train.py', work_dir, data_root, '--cfg-options',
-                'train_cfg.max_epochs=1')
+
+def test_train_then_resume(tmp_path, data_root):
+    work_dir = str(tmp_path / 'work')
+    log = train([sys.executable, 'tools/train.py', CONFIG], work_dir,
+                data_root, '--cfg-options', 'train_cfg.max_epochs=1')
     assert 'loss_lg_res5' in log
-    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')
-    state = ckpt['state_dict']
+    state = load_state(work_dir, 'epoch_1.pth')['state_dict']
     assert state['queue_ptr'].item() == 8  # 2 iterations x 4 keys
     assert state['queue_global'].shape == (4, 128, 16)
     assert any(k.startswith('encoder_k.module.0.') for k in state)
 
-    log = train(MMPRETRAIN_TRAIN, work_dir, data_root, '--resume',
-                '--cfg-options', 'train_cfg.max_epochs=2')
+    log = train([sys.executable, MMPRETRAIN_TRAIN, CONFIG], work_dir,
+                data_root, '--resume', '--cfg-options',
+                'train_cfg.max_epochs=2')
     assert 'resumed epoch: 1, iter: 2' in log
-    resumed = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
+    resumed = load_state(work_dir, 'epoch_2.pth')
     assert resumed['meta']['epoch'] == 2
     assert resumed['state_dict']['queue_ptr'].item() == 0  # wrapped

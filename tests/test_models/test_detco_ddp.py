@@ -1,0 +1,49 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""DetCo under torch.distributed (2 CPU processes, gloo): the keys of every
+process are gathered into every queue, with shuffle BN across processes."""
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from mmpretrain.registry import MODELS
+from ..conftest import tiny_detco_cfg, tiny_inputs
+
+
+def _worker(rank, world_size, init_file, out_file):
+    import mmdetco  # noqa: F401
+    dist.init_process_group(
+        'gloo',
+        init_method=f'file://{init_file}',
+        rank=rank,
+        world_size=world_size)
+    torch.manual_seed(0)  # the same initial model on every process
+    model = MODELS.build(tiny_detco_cfg())
+    initial = model.queue_global.clone()
+    torch.manual_seed(1 + rank)  # different data on every process
+    model(tiny_inputs(batch_size=2), mode='loss')
+    torch.save(
+        dict(
+            initial=initial,
+            ptr=model.queue_ptr.clone(),
+            queue_global=model.queue_global.clone(),
+            queue_local=model.queue_local.clone()), f'{out_file}.{rank}')
+    dist.destroy_process_group()
+
+
+def test_keys_of_every_process_are_enqueued(tmp_path):
+    out = str(tmp_path / 'queues')
+    mp.spawn(
+        _worker,
+        args=(2, str(tmp_path / 'init'), out),
+        nprocs=2,
+        join=True)
+    rank0, rank1 = (torch.load(f'{out}.{r}') for r in (0, 1))
+    # 2 processes x 2 samples: the pointer moved by the global batch
+    assert rank0['ptr'].item() == rank1['ptr'].item() == 4
+    for kind in ('queue_global', 'queue_local'):
+        torch.testing.assert_close(rank0[kind], rank1[kind])
+    queue, initial = rank0['queue_global'], rank0['initial']
+    # the first 4 slots hold the gathered keys, the rest is untouched
+    for slot in range(4):
+        assert not torch.allclose(queue[:, :, slot], initial[:, :, slot])
+    torch.testing.assert_close(queue[:, :, 4:], initial[:, :, 4:])
