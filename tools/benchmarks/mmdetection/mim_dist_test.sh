@@ -26,7 +26,7 @@ if command -v "$MIM" > /dev/null 2>&1; then
     "$MIM" test mmdet "$CFG" --checkpoint "$CHECKPOINT" --launcher pytorch \
         -G "$GPUS" ${PORT:+--port "$PORT"} --work-dir "$WORK_DIR" "${@:4}"
 else
-    python -m torch.distributed.run --nproc_per_node="$GPUS" \
+    "${PYTHON:-python}" -m torch.distributed.run --nproc_per_node="$GPUS" \
         --master_port="${PORT:-29500}" \
         "$ROOT/tools/benchmarks/mmdetection/test.py" "$CFG" "$CHECKPOINT" \
         --launcher pytorch --work-dir "$WORK_DIR" "${@:4}"

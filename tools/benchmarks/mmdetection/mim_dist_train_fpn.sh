@@ -37,7 +37,7 @@ if command -v "$MIM" > /dev/null 2>&1; then
     "$MIM" train mmdet "$CFG" --launcher pytorch -G "$GPUS" \
         ${PORT:+--port "$PORT"} "${ARGS[@]}"
 else
-    python -m torch.distributed.run --nproc_per_node="$GPUS" \
+    "${PYTHON:-python}" -m torch.distributed.run --nproc_per_node="$GPUS" \
         --master_port="${PORT:-29500}" \
         "$ROOT/tools/benchmarks/mmdetection/train.py" "$CFG" \
         --launcher pytorch "${ARGS[@]}"

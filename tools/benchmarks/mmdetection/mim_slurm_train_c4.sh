@@ -6,49 +6,10 @@
 #        tools/benchmarks/mmdetection/mim_slurm_train_c4.sh \
 #            PARTITION CFG PRETRAIN GPUS [train.py args]
 #
-# As mim_dist_train_c4.sh: the query backbone `backbone.*` of PRETRAIN
-# initialises the backbone and the shared head (res5 from
-# `backbone.layer4.*`); work dir work_dirs/benchmarks/<cfg name>/<pretrain
-# name> (WORK_DIR overrides it). Without mim, runs
-# tools/benchmarks/mmdetection/train.py with srun.
-set -e
-set -x
-
-PARTITION=$1
-CFG=$2
+# As mim_slurm_train_fpn.sh, and the query backbone `backbone.*` of PRETRAIN
+# also initialises the shared head (res5 from `backbone.layer4.*`).
 PRETRAIN=$3
-GPUS=$4
-GPUS_PER_NODE=${GPUS_PER_NODE:-$((GPUS < 8 ? GPUS : 8))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-JOB_NAME=${JOB_NAME:-$(basename "${CFG%.*}")}
-ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-WORK_DIR=${WORK_DIR:-"work_dirs/benchmarks/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")"}
-MIM=${MIM:-mim}
-
-ARGS=(
-    --work-dir "$WORK_DIR"
-    --cfg-options
-    model.backbone.init_cfg.type=Pretrained
-    model.backbone.init_cfg.checkpoint="$PRETRAIN"
-    model.backbone.init_cfg.prefix=backbone.
-    model.roi_head.shared_head.init_cfg.type=Pretrained
-    model.roi_head.shared_head.init_cfg.checkpoint="$PRETRAIN"
-    model.roi_head.shared_head.init_cfg.prefix=backbone.
-    "${@:5}"
-)
-
-export PYTHONPATH="$ROOT":$PYTHONPATH
-if command -v "$MIM" > /dev/null 2>&1; then
-    "$MIM" train mmdet "$CFG" --launcher slurm -G "$GPUS" \
-        --gpus-per-node "$GPUS_PER_NODE" --cpus-per-task "$CPUS_PER_TASK" \
-        --partition "$PARTITION" --srun-args "$SRUN_ARGS" "${ARGS[@]}"
-else
-    # shellcheck disable=SC2086
-    srun -p "$PARTITION" --job-name="$JOB_NAME" \
-        --gres=gpu:"$GPUS_PER_NODE" --ntasks="$GPUS" \
-        --ntasks-per-node="$GPUS_PER_NODE" \
-        --cpus-per-task="$CPUS_PER_TASK" --kill-on-bad-exit=1 $SRUN_ARGS \
-        python -u "$ROOT/tools/benchmarks/mmdetection/train.py" "$CFG" \
-        --launcher slurm "${ARGS[@]}"
-fi
+exec "$(dirname "$0")/mim_slurm_train_fpn.sh" "$1" "$2" "$3" "$4" \
+    model.roi_head.shared_head.init_cfg.type=Pretrained \
+    model.roi_head.shared_head.init_cfg.checkpoint="$PRETRAIN" \
+    model.roi_head.shared_head.init_cfg.prefix=backbone. "${@:5}"

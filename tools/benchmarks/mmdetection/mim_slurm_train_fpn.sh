@@ -45,6 +45,6 @@ else
         --gres=gpu:"$GPUS_PER_NODE" --ntasks="$GPUS" \
         --ntasks-per-node="$GPUS_PER_NODE" \
         --cpus-per-task="$CPUS_PER_TASK" --kill-on-bad-exit=1 $SRUN_ARGS \
-        python -u "$ROOT/tools/benchmarks/mmdetection/train.py" "$CFG" \
+        "${PYTHON:-python}" -u "$ROOT/tools/benchmarks/mmdetection/train.py" "$CFG" \
         --launcher slurm "${ARGS[@]}"
 fi
