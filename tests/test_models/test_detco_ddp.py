@@ -4,8 +4,8 @@ process are gathered into every queue, with shuffle BN across processes."""
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-
 from mmpretrain.registry import MODELS
+
 from ..conftest import tiny_detco_cfg, tiny_inputs
 
 

@@ -15,6 +15,6 @@ val_dataloader = dict(
         ann_file='annotations/person_keypoints_val2017.json',
         metainfo=metainfo))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file={{_base_.data_root}} +
+val_evaluator = dict(ann_file=_base_.data_root +
                      'annotations/person_keypoints_val2017.json')
 test_evaluator = val_evaluator

@@ -1,0 +1,23 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Keypoint R-CNN (detectron2's) for MMDetection 3.x.
+
+Importing ``mmdetco.det`` (which needs mmdet, unlike ``mmdetco``) registers
+the keypoint head, RoI head, dataset, transforms and metric into
+MMDetection's registries; MMDetection configs import it with
+``custom_imports = dict(imports=['mmdetco.det'])``.
+"""
+from .coco_keypoint_dataset import CocoKeypointDataset
+from .coco_keypoint_metric import CocoKeypointMetric
+from .keypoint_head import (KeypointRCNNHead, heatmaps_to_keypoints,
+                            keypoints_to_heatmap)
+from .keypoint_roi_head import KeypointRoIHead
+from .keypoint_transforms import (COCO_KEYPOINT_FLIP_PAIRS, FlipKeypoints,
+                                  LoadKeypointAnnotations,
+                                  PackKeypointDetInputs, ResizeKeypoints)
+
+__all__ = [
+    'CocoKeypointDataset', 'CocoKeypointMetric', 'KeypointRCNNHead',
+    'KeypointRoIHead', 'LoadKeypointAnnotations', 'ResizeKeypoints',
+    'FlipKeypoints', 'PackKeypointDetInputs', 'COCO_KEYPOINT_FLIP_PAIRS',
+    'heatmaps_to_keypoints', 'keypoints_to_heatmap'
+]

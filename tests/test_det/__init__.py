@@ -1,0 +1,1 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
