@@ -102,7 +102,9 @@ class DetCoHead(BaseModule):
             q_local (Sequence[torch.Tensor]): Local queries.
             k_local (Sequence[torch.Tensor]): Local positive keys.
             queue_global (torch.Tensor): ``(L, D, K)`` global queues.
-            queue_local (torch.Tensor): ``(L, D, K)`` local queues.
+            queue_local (torch.Tensor): ``(L, D, K)`` local queues. Both are
+                kept for the backward pass: pass copies if the buffers are
+                updated in place before it.
 
         Returns:
             Dict[str, torch.Tensor]: ``loss`` is the weighted total that is
@@ -122,8 +124,7 @@ class DetCoHead(BaseModule):
                 query = feats[q_kind][0][i]
                 key = feats[k_kind][1][i]
                 queue = feats[n_kind][2][i]
-                value = info_nce(query, key,
-                                 queue.clone().detach(), self.temperature)
+                value = info_nce(query, key, queue, self.temperature)
                 total = total + weight * value
                 losses[f'loss_{term}_{level}'] = value.detach()
         return dict(loss=total, **losses)

@@ -195,6 +195,9 @@ class DetCo(BaseSelfSupervisor):
                 for _, k in directions
             }
 
+        # one snapshot of the queues for every term: the buffers are updated
+        # in place below, before the backward pass
+        queues = (self.queue_global.clone(), self.queue_local.clone())
         losses = []
         for q, k in directions:
             q_global, q_local = self._encode(query_encoder, images[q],
@@ -202,7 +205,7 @@ class DetCo(BaseSelfSupervisor):
             k_global, k_local = keys[k]
             losses.append(
                 self.head.loss(q_global, k_global, q_local, k_local,
-                               self.queue_global, self.queue_local))
+                               *queues))
 
         for _, k in directions:
             self._dequeue_and_enqueue(*keys[k])
