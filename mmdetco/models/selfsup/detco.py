@@ -204,8 +204,7 @@ class DetCo(BaseSelfSupervisor):
                                              patches[q])
             k_global, k_local = keys[k]
             losses.append(
-                self.head.loss(q_global, k_global, q_local, k_local,
-                               *queues))
+                self.head.loss(q_global, k_global, q_local, k_local, *queues))
 
         for _, k in directions:
             self._dequeue_and_enqueue(*keys[k])
