@@ -12,18 +12,30 @@ Usage (from the repository root, in the project environment; ``make demo``)::
 3. export the query backbone;
 4. fine-tune Faster R-CNN R18-FPN on the demo COCO train split from it, and
    evaluate on the val split;
-5. print a summary table and write it to ``WORK_DIR/summary.json``.
+5. print a summary and write it to ``WORK_DIR/summary.json``: the final
+   value of every pre-training loss term (``loss_{term}_{level}``) against
+   chance (``ln(K + 1)``), the branches that collapsed, the kNN top-1 of the
+   random initialisation and of the pre-trained backbone, and bbox AP.
 
 Every step resumes from what an interrupted run left behind.
 """
 import argparse
 import json
+import math
 import os.path as osp
+import re
 import time
+
+from mmengine.config import Config
 
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, export_backbone,
                           finetune, pretrain, read_log)
+from mmdetco.apis.demo import ROOT, log_records
 from mmdetco.datasets import generate_demo_data
+from mmdetco.models.utils import healthy_spread
+
+TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
+SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
 
 
 def parse_args(argv=None):
@@ -49,12 +61,31 @@ def main(argv=None):
     ap = finetune(
         osp.join(args.work_dir, 'detector'), args.data_root, backbone)
 
+    cfg = Config.fromfile(osp.join(ROOT, DETCO_CONFIG))
+    chance = math.log(cfg.model.queue_len + 1)
+    health_cfg = next(h for h in cfg.custom_hooks
+                      if h['type'] == 'DetCoHealthHook')
+    threshold = health_cfg.get('collapse_ratio', 0.1) * healthy_spread(
+        cfg.model.feat_dim)
     losses = read_log(pretrain_dir, 'loss')
+    last = log_records(pretrain_dir, 'loss')[-1]
+    terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
+    collapsed = [
+        f'{m["kind"]} {m["level"]}'
+        for m in map(SPREAD_KEY.match, last) if m and last[m[0]] < threshold
+    ]
+    knn = read_log(pretrain_dir, 'knn/top1')
     summary = dict(
         pretrain_config=DETCO_CONFIG,
         pretrain_checkpoint=checkpoint,
         pretrain_loss_first=round(losses[0], 3),
         pretrain_loss_last=round(losses[-1], 3),
+        chance_loss=round(chance, 3),
+        **terms,
+        worst_term_vs_chance=round(max(terms.values()) / chance, 3),
+        collapsed_branches=collapsed,
+        knn_top1_random_init=round(knn[0], 2),
+        knn_top1_pretrained=round(knn[-1], 2),
         backbone=backbone,
         detector_config=DETECTOR_CONFIG,
         bbox_AP=ap['AP'],
@@ -67,6 +98,14 @@ def main(argv=None):
     print('\nDetCo demo')
     print(f'  pre-training loss   {summary["pretrain_loss_first"]:.3f} '
           f'(first) -> {summary["pretrain_loss_last"]:.3f} (last)')
+    print(f'  loss terms (last)   chance ln(K + 1) = {chance:.3f}; worst '
+          f'term at {summary["worst_term_vs_chance"]:.2f} x chance')
+    for name, value in terms.items():
+        print(f'    {name:<16} {value:.3f} ({value / chance:.2f} x chance)')
+    print('  collapsed branches  ' + (', '.join(collapsed) or 'none'))
+    print(f'  kNN top-1 (val)     {summary["knn_top1_random_init"]:.1f} '
+          f'(random init) -> {summary["knn_top1_pretrained"]:.1f} '
+          '(pre-trained)')
     print(f'  detector (val)      bbox AP {ap["AP"]:.1f} | '
           f'AP50 {ap["AP50"]:.1f} | AP75 {ap["AP75"]:.1f}')
     print(f'  wall time           {summary["minutes"]} min')

@@ -42,6 +42,40 @@ train_dataloader = dict(
             dict(type='PackInputs'),
         ]))
 
+# kNN monitor: crops of the 8 object classes of the detection splits, res5
+# features of the val objects classified against those of the train objects
+knn_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='CropToBox', padding=0.1),
+    dict(type='Resize', scale=(64, 64)),
+    dict(type='PackInputs'),
+]
+knn_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='CocoInstanceCrops',
+        data_root='data/demo/',
+        ann_file='annotations/instances_train.json',
+        data_prefix='train',
+        pipeline=knn_pipeline))
+custom_hooks = [
+    dict(type='DetCoQueueCheckHook'),
+    dict(type='DetCoHealthHook', collapse_ratio=0.1, patience=10),
+    dict(
+        type='KNNMonitorHook',
+        dataloader=knn_dataloader,
+        query_dataloader=dict(
+            knn_dataloader,
+            dataset=dict(
+                knn_dataloader['dataset'],
+                ann_file='annotations/instances_val.json',
+                data_prefix='val')),
+        interval=1),
+]
+
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=4, by_epoch=True, begin=0, end=4)
 ]

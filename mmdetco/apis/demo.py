@@ -14,6 +14,8 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
+from mmengine.config import Config
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py'
 MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb32-coslr-4e_demo.py'
@@ -30,29 +32,51 @@ def run_tool(args: List[str]) -> None:
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
 
 
-def read_log(work_dir: str, key: str) -> List[float]:
-    """The values of ``key`` in the json logs of a run, oldest first.
+def log_records(work_dir: str, key: str) -> List[dict]:
+    """The records of the json logs of a run that hold ``key``, oldest
+    first.
 
     A resumed run continues in a new timestamped log; all are read.
     """
     logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', '*.json')))
     logs = [p for p in logs if osp.basename(p) != 'scalars.json']
-    values = []
+    records = []
     for path in logs:
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
                 if key in record:
-                    values.append(record[key])
-    if not values:
+                    records.append(record)
+    if not records:
         raise RuntimeError(f'no "{key}" in the json logs under {work_dir}')
-    return values
+    return records
+
+
+def read_log(work_dir: str, key: str) -> List[float]:
+    """The values of ``key`` in the json logs of a run, oldest first."""
+    return [record[key] for record in log_records(work_dir, key)]
 
 
 def last_checkpoint(work_dir: str) -> str:
     """The path mmengine recorded in ``WORK_DIR/last_checkpoint``."""
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
+
+
+def data_root_options(config: str, data_root: str) -> List[str]:
+    """``KEY=VALUE`` overrides that point every data set of a pre-training
+    config at ``data_root``: the training set and those of its
+    ``KNNMonitorHook``."""
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    options = [f'train_dataloader.dataset.data_root={data_root}']
+    for i, hook in enumerate(cfg.get('custom_hooks', [])):
+        if hook['type'] != 'KNNMonitorHook':
+            continue
+        for loader in ('dataloader', 'query_dataloader'):
+            if hook.get(loader) is not None:
+                options.append(f'custom_hooks.{i}.{loader}.dataset.'
+                               f'data_root={data_root}')
+    return options
 
 
 def pretrain(config: str,
@@ -66,7 +90,7 @@ def pretrain(config: str,
     """
     run_tool([
         'tools/train.py', config, '--work-dir', work_dir, '--resume',
-        '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+        '--cfg-options', *data_root_options(config, data_root),
         f'randomness.seed={seed}', *cfg_options
     ])
     return last_checkpoint(work_dir)

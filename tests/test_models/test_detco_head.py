@@ -20,6 +20,15 @@ def hand_info_nce(q, k, queue, tau):
     return total / q.shape[0]
 
 
+def hand_top1(q, k, queue):
+    """% of queries whose positive beats every queue entry."""
+    wins = [
+        all(float(q[n] @ k[n]) > float(q[n] @ queue[:, j])
+            for j in range(queue.shape[1])) for n in range(q.shape[0])
+    ]
+    return 100. * sum(wins) / len(wins)
+
+
 def unit(*shape, dim=-1):
     return torch.nn.functional.normalize(torch.randn(*shape), dim=dim)
 
@@ -47,20 +56,24 @@ def test_every_term_of_every_level_against_hand_computation(feats):
         qg, kg = feats['q_global'][i], feats['k_global'][i]
         ql, kl = feats['q_local'][i], feats['k_local'][i]
         ng, nl = feats['queue_global'][i], feats['queue_local'][i]
-        expected = dict(
-            gg=hand_info_nce(qg, kg, ng, tau),
-            ll=hand_info_nce(ql, kl, nl, tau),
-            lg=hand_info_nce(ql, kg, ng, tau))
+        triplets = dict(gg=(qg, kg, ng), ll=(ql, kl, nl), lg=(ql, kg, ng))
+        expected = {
+            term: hand_info_nce(*triplet, tau)
+            for term, triplet in triplets.items()
+        }
         for term, value in expected.items():
             assert losses[f'loss_{term}_{level}'].item() == pytest.approx(
                 value, rel=1e-5)
+            assert losses[f'acc_{term}_{level}'].item() == pytest.approx(
+                hand_top1(*triplets[term]))
         # lg reads the global queue, not the local one
         assert losses[f'loss_lg_{level}'].item() != pytest.approx(
             hand_info_nce(ql, kg, nl, tau), rel=1e-3)
         expected_total += w * sum(expected.values())
     assert losses['loss'].item() == pytest.approx(expected_total, rel=1e-5)
     assert set(losses) == {'loss'} | {
-        f'loss_{t}_{lv}'
+        f'{kind}_{t}_{lv}'
+        for kind in ('loss', 'acc')
         for t in ('gg', 'll', 'lg')
         for lv in ('res4', 'res5')
     }
@@ -80,7 +93,9 @@ def test_term_switches_and_weights(feats):
     only_lg = DetCoHead(
         levels=('a', 'b'), level_weights=(0.5, 2.),
         loss_terms=('lg', )).loss(**feats)
-    assert set(only_lg) == {'loss', 'loss_lg_a', 'loss_lg_b'}
+    assert set(only_lg) == {
+        'loss', 'loss_lg_a', 'loss_lg_b', 'acc_lg_a', 'acc_lg_b'
+    }
     expected = 0.5 * full['loss_lg_a'] + 2. * full['loss_lg_b']
     torch.testing.assert_close(only_lg['loss'].detach(), expected)
 

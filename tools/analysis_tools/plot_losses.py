@@ -1,12 +1,16 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Plot the DetCo losses of a training log, one subplot per level.
+"""Plot the DetCo losses and health figures of a training log.
 
 The newest mmengine json log under a work directory
 (``WORK_DIR/<timestamp>/vis_data/<timestamp>.json``), or a given ``.json``
 log, is read; every logged ``loss_{term}_{level}`` (e.g. ``loss_gg_res2``)
 goes to the subplot of its level, with one line per term (``gg``, ``ll``,
-``lg``), and the total ``loss`` gets a subplot of its own. The x axis is the
-logged ``step`` (or ``iter``).
+``lg``), and the total ``loss`` gets a subplot of its own. The figures of
+:class:`DetCoHealthHook` and :class:`KNNMonitorHook`, when logged, follow:
+the contrastive top-1 accuracy ``acc_{term}_{level}`` per level, the
+embedding ``spread_{kind}_{level}`` and positive cosine
+``poscos_{kind}_{level}`` of every branch, and ``knn/top1``. The x axis is
+the logged ``step`` (or ``iter``).
 
 Example::
 
@@ -40,6 +44,18 @@ MAX_COLUMNS = 3
 #: ``loss_{term}_{level}``, as logged by :class:`DetCoHead`.
 LEVEL_KEY = re.compile(r'^loss_(?P<term>[a-z]+)_(?P<level>\w+)$')
 TOTAL_KEY = 'loss'
+KNN_KEY = 'knn/top1'
+#: The grouped keys: pattern, subplot title and line label (formatted with
+#: the named groups), in plotting order.
+GROUPS = (
+    (LEVEL_KEY, '{level}', '{term}'),
+    (re.compile(r'^acc_(?P<term>[a-z]+)_(?P<level>\w+)$'), 'top-1 {level}',
+     '{term}'),
+    (re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$'), 'spread',
+     '{kind} {level}'),
+    (re.compile(r'^poscos_(?P<kind>[a-z]+)_(?P<level>\w+)$'),
+     'positive cosine', '{kind} {level}'),
+)
 #: Json files in ``vis_data`` that are not the training log.
 NOT_LOGS = ('scalars.json', 'config.json')
 
@@ -103,7 +119,8 @@ def find_log(path: str) -> str:
 
 
 def load_log(log: str) -> List[dict]:
-    """The training records of a json log: the lines with a ``loss``.
+    """The training records of a json log: the lines with a ``loss`` or
+    a ``knn/top1``.
 
     Args:
         log (str): The json log, one JSON object per line.
@@ -121,9 +138,10 @@ def load_log(log: str) -> List[dict]:
                 record = json.loads(line)
             except ValueError:  # blank or truncated line
                 continue
-            if isinstance(record, dict) and TOTAL_KEY in record:
+            if isinstance(record, dict) and (TOTAL_KEY in record
+                                             or KNN_KEY in record):
                 records.append(record)
-    if not records:
+    if not any(TOTAL_KEY in record for record in records):
         raise ValueError(f'plot_losses: no {TOTAL_KEY!r} values in {log!r}.')
     return records
 
@@ -136,30 +154,38 @@ def group_keys(
 
     Args:
         records (Sequence[dict]): The records from :func:`load_log`.
-        keys (Sequence[str], optional): The keys to plot; every
-            ``loss_{term}_{level}`` and ``loss`` if None.
+        keys (Sequence[str], optional): The keys to plot; if None every
+            ``loss_{term}_{level}``, ``loss``, and the health and kNN figures
+            that are logged.
 
     Returns:
         OrderedDict[str, List[Tuple[str, str]]]: Per subplot title its
-        ``(key, label)`` lines: the levels in logged order (labels the
-        terms), then the other keys.
+        ``(key, label)`` lines: the losses of each level in logged order
+        (labels the terms), the top-1 accuracies of each level, the spreads,
+        the positive cosines, then the other keys.
 
     Raises:
         KeyError: A key of ``keys`` is never logged.
     """
     logged = list(OrderedDict.fromkeys(k for r in records for k in r))
     if keys is None:
-        keys = [k for k in logged if LEVEL_KEY.match(k)] + [TOTAL_KEY]
+        keys = [
+            k for pattern, _, _ in GROUPS for k in logged if pattern.match(k)
+        ] + [TOTAL_KEY] + [KNN_KEY] * (KNN_KEY in logged)
     missing = [k for k in keys if k not in logged]
     if missing:
         raise KeyError(f'plot_losses: keys {missing} are not logged; '
                        f'logged keys: {logged}.')
     subplots, others = OrderedDict(), OrderedDict()
     for key in keys:
-        match = LEVEL_KEY.match(key)
-        if match:
-            subplots.setdefault(match['level'], []).append(
-                (key, match['term']))
+        for pattern, title, label in GROUPS:
+            match = pattern.match(key)
+            if match:
+                subplots.setdefault(title.format(**match.groupdict()),
+                                    []).append(
+                                        (key,
+                                         label.format(**match.groupdict())))
+                break
         else:
             others[key] = [(key, key)]
     subplots.update(others)

@@ -24,5 +24,10 @@ model = dict(
         loss_terms=('gg', 'll', 'lg'),
         temperature=0.2))
 
-# Stop before the first iteration if queue_len and the global batch disagree.
-custom_hooks = [dict(type='DetCoQueueCheckHook')]
+custom_hooks = [
+    # stop before the first iteration if queue_len and the global batch
+    # disagree
+    dict(type='DetCoQueueCheckHook'),
+    # log spread / positive cosine / top-1 of every branch, warn on collapse
+    dict(type='DetCoHealthHook', collapse_ratio=0.1, patience=10),
+]

@@ -1,5 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+from .crop_to_box import CropToBox
 from .detco_multi_view import DetCoMultiView
 from .jigsaw_patches import JigsawPatches
 
-__all__ = ['DetCoMultiView', 'JigsawPatches']
+__all__ = ['CropToBox', 'DetCoMultiView', 'JigsawPatches']

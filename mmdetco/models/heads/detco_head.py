@@ -6,6 +6,8 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
+from ..utils import contrastive_top1
+
 #: The three DetCo contrasts: the kind (``g`` global view, ``l`` patch set)
 #: of the query, of the positive key and of the negative queue.
 LOSS_TERMS = {
@@ -15,9 +17,10 @@ LOSS_TERMS = {
 }
 
 
-def info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor,
-             temperature: float) -> torch.Tensor:
-    """InfoNCE: cross-entropy over ``[positive, K negatives]`` / tau.
+def contrastive_logits(query: torch.Tensor, key: torch.Tensor,
+                       queue: torch.Tensor,
+                       temperature: float) -> torch.Tensor:
+    """The logits ``[positive, K negatives] / tau`` of each query.
 
     Args:
         query (torch.Tensor): ``(N, D)`` L2-normalised queries.
@@ -26,11 +29,23 @@ def info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor,
         temperature (float): The temperature tau.
 
     Returns:
-        torch.Tensor: The mean loss over the batch.
+        torch.Tensor: ``(N, 1 + K)`` logits, the positive first.
     """
     l_pos = torch.einsum('nc,nc->n', query, key).unsqueeze(-1)
     l_neg = torch.einsum('nc,ck->nk', query, queue)
-    logits = torch.cat([l_pos, l_neg], dim=1) / temperature
+    return torch.cat([l_pos, l_neg], dim=1) / temperature
+
+
+def info_nce(logits: torch.Tensor) -> torch.Tensor:
+    """InfoNCE: the cross-entropy of ``logits`` with the positive first.
+
+    Args:
+        logits (torch.Tensor): ``(N, 1 + K)`` logits of
+            :func:`contrastive_logits`.
+
+    Returns:
+        torch.Tensor: The mean loss over the batch.
+    """
     labels = torch.zeros(
         logits.shape[0], dtype=torch.long, device=logits.device)
     return nn.functional.cross_entropy(logits, labels)
@@ -108,14 +123,16 @@ class DetCoHead(BaseModule):
 
         Returns:
             Dict[str, torch.Tensor]: ``loss`` is the weighted total that is
-            optimised; ``loss_{term}_{level}`` are the unweighted terms,
-            detached, for logging.
+            optimised; ``loss_{term}_{level}`` are the unweighted terms and
+            ``acc_{term}_{level}`` the contrastive top-1 accuracy (in %, how
+            often the positive key outranks every queue entry; chance is
+            ``100 / (K + 1)``), detached, for logging.
         """
         # per kind: (queries, positive keys, negative queues)
         feats = dict(
             g=(q_global, k_global, queue_global),
             l=(q_local, k_local, queue_local))
-        losses = {}
+        losses, accuracies = {}, {}
         total = 0.
         for i, (level,
                 weight) in enumerate(zip(self.levels, self.level_weights)):
@@ -124,7 +141,10 @@ class DetCoHead(BaseModule):
                 query = feats[q_kind][0][i]
                 key = feats[k_kind][1][i]
                 queue = feats[n_kind][2][i]
-                value = info_nce(query, key, queue, self.temperature)
+                logits = contrastive_logits(query, key, queue,
+                                            self.temperature)
+                value = info_nce(logits)
                 total = total + weight * value
                 losses[f'loss_{term}_{level}'] = value.detach()
-        return dict(loss=total, **losses)
+                accuracies[f'acc_{term}_{level}'] = contrastive_top1(logits)
+        return dict(loss=total, **losses, **accuracies)

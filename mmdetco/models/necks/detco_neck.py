@@ -30,6 +30,22 @@ class DetCoNeck(BaseModule):
 
     All outputs are L2-normalised.
 
+    Two decisions keep the local branch from collapsing (both measured in
+    ``docs/en/training_health.md``; ``scale_local_input=False,
+    local_init='default'`` is the literal reading of the paper, whose local
+    embeddings collapse to one direction within the first steps):
+
+    - ``scale_local_input``: the ``num_patches * C_i`` concatenation is
+      divided by ``sqrt(num_patches)``, so that its norm, and with it the
+      size of an SGD step of the local MLP, matches the global MLP's;
+    - ``local_init='global'``: :meth:`init_weights` starts every local MLP as
+      the global MLP of its level applied to the mean of the patch vectors
+      (the first-layer weight is the global one repeated for every patch,
+      the rest copied). The local embeddings then start in the space of the
+      global keys that the ``lg`` term contrasts them with, and independent
+      of the order of the (shuffled) patches. The weights are not shared:
+      they only start equal.
+
     Args:
         in_channels (Sequence[int]): Channels of each backbone level, e.g.
             ``(256, 512, 1024, 2048)`` for ResNet-50 res2..res5.
@@ -40,6 +56,12 @@ class DetCoNeck(BaseModule):
         out_channels (int): Dimension of the embeddings. Defaults to 128.
         num_patches (int): Number of jigsaw patches per sample (grid size
             squared). Defaults to 9.
+        scale_local_input (bool): Divide the concatenated patch vector by
+            ``sqrt(num_patches)``. Defaults to True.
+        local_init (str): ``'global'`` (see above) or ``'default'``
+            (PyTorch's initialisation of ``nn.Linear``, independent of the
+            global MLP). Needs the same hidden width for both MLPs of a
+            level, as they have. Defaults to ``'global'``.
         init_cfg (dict or list[dict], optional): Initialization config dict.
             Defaults to None.
     """
@@ -49,6 +71,8 @@ class DetCoNeck(BaseModule):
                  hid_channels: Optional[Union[int, Sequence[int]]] = None,
                  out_channels: int = 128,
                  num_patches: int = 9,
+                 scale_local_input: bool = True,
+                 local_init: str = 'global',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg)
         in_channels = tuple(in_channels)
@@ -61,8 +85,15 @@ class DetCoNeck(BaseModule):
             raise ValueError(
                 f'DetCoNeck: `hid_channels` has {len(hid_channels)} entries '
                 f'but `in_channels` has {len(in_channels)} levels.')
+        if local_init not in ('global', 'default'):
+            raise ValueError(
+                "DetCoNeck: `local_init` must be 'global' or 'default', got "
+                f'{local_init!r}.')
         self.in_channels = in_channels
         self.num_patches = num_patches
+        self.local_input_scale = num_patches**-0.5 if scale_local_input \
+            else 1.
+        self.local_init = local_init
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.global_mlps = nn.ModuleList(
             _mlp(c, h, out_channels)
@@ -70,6 +101,23 @@ class DetCoNeck(BaseModule):
         self.local_mlps = nn.ModuleList(
             _mlp(num_patches * c, h, out_channels)
             for c, h in zip(in_channels, hid_channels))
+
+    def init_weights(self) -> None:
+        """Initialise as configured, then start the local MLPs from the
+        global ones if ``local_init='global'``."""
+        super().init_weights()
+        if self.local_init != 'global':
+            return
+        with torch.no_grad():
+            for local, global_ in zip(self.local_mlps, self.global_mlps):
+                # W_l (s * [p_1 .. p_P]) = W_g mean(p): every block is
+                # W_g / (P * s)
+                block = global_[0].weight / (
+                    self.num_patches * self.local_input_scale)
+                local[0].weight.copy_(block.repeat(1, self.num_patches))
+                local[0].bias.copy_(global_[0].bias)
+                local[2].weight.copy_(global_[2].weight)
+                local[2].bias.copy_(global_[2].bias)
 
     @property
     def num_levels(self) -> int:
@@ -124,6 +172,7 @@ class DetCoNeck(BaseModule):
                     f'DetCoNeck: {pooled.shape[0]} patches is not a multiple '
                     f'of num_patches={self.num_patches}.')
             pooled = pooled.reshape(-1, self.num_patches * pooled.shape[1])
+            pooled = pooled * self.local_input_scale
             outs.append(nn.functional.normalize(mlp(pooled), dim=1))
         return outs
 

@@ -11,6 +11,8 @@ from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ..utils import embedding_spread, positive_cosine
+
 Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]
 
 
@@ -57,6 +59,11 @@ class DetCo(BaseSelfSupervisor):
         symmetric (bool): Also contrast views 2 as queries against views 1
             as keys and average the two losses; the keys of both directions
             are enqueued. Defaults to False, as in MoCo v2.
+        log_health (bool): Also return, for logging, the health figures of
+            every level and kind (``global``, ``local``): ``spread_{kind}_
+            {level}`` (see :func:`embedding_spread`) of the queries and
+            ``poscos_{kind}_{level}``, the mean cosine of the positive pairs.
+            :class:`DetCoHealthHook` switches it on. Defaults to False.
         pretrained (str, optional): The pretrained checkpoint path.
             Defaults to None.
         data_preprocessor (dict, optional): The config of the data
@@ -73,6 +80,7 @@ class DetCo(BaseSelfSupervisor):
                  feat_dim: int = 128,
                  momentum: float = 0.001,
                  symmetric: bool = False,
+                 log_health: bool = False,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -96,7 +104,9 @@ class DetCo(BaseSelfSupervisor):
                 f'has {len(self.head.levels)} `levels` {self.head.levels}.')
         self.num_patches = self.neck.num_patches
         self.symmetric = symmetric
+        self.log_health = log_health
         self.queue_len = queue_len
+        self.feat_dim = feat_dim
 
         self.encoder_k = ExponentialMovingAverage(
             nn.Sequential(self.backbone, self.neck), momentum)
@@ -203,8 +213,15 @@ class DetCo(BaseSelfSupervisor):
             q_global, q_local = self._encode(query_encoder, images[q],
                                              patches[q])
             k_global, k_local = keys[k]
-            losses.append(
-                self.head.loss(q_global, k_global, q_local, k_local, *queues))
+            loss = self.head.loss(q_global, k_global, q_local, k_local,
+                                  *queues)
+            if self.log_health:
+                loss.update(
+                    self._health({
+                        'global': (q_global, k_global),
+                        'local': (q_local, k_local)
+                    }))
+            losses.append(loss)
 
         for _, k in directions:
             self._dequeue_and_enqueue(*keys[k])
@@ -212,6 +229,18 @@ class DetCo(BaseSelfSupervisor):
             name: sum(loss[name] for loss in losses) / len(losses)
             for name in losses[0]
         }
+
+    def _health(self, embeddings: Dict[str, Tuple[List[torch.Tensor],
+                                                  List[torch.Tensor]]]
+                ) -> Dict[str, torch.Tensor]:
+        """The spread of the queries and the positive cosine per kind and
+        level; ``embeddings`` maps a kind to its (queries, keys)."""
+        health = {}
+        for kind, (queries, keys) in embeddings.items():
+            for level, q, k in zip(self.head.levels, queries, keys):
+                health[f'spread_{kind}_{level}'] = embedding_spread(q)
+                health[f'poscos_{kind}_{level}'] = positive_cosine(q, k)
+        return health
 
     def parse_losses(
         self, losses: Dict[str, torch.Tensor]

@@ -1,0 +1,105 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+import re
+from typing import Dict, Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS
+
+from mmdetco.models.utils import healthy_spread
+
+#: ``spread_{kind}_{level}``, as returned by ``DetCo.loss``.
+SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
+
+
+@HOOKS.register_module()
+class DetCoHealthHook(Hook):
+    """Log the health of every branch, and warn when one collapses.
+
+    Switches on ``log_health`` of the model, so that every training step also
+    returns, per level and kind (``global``, ``local``), from the embeddings
+    it already has (no extra forward pass):
+
+    - ``spread_{kind}_{level}``: the per-dimension std of the L2-normalised
+      query embeddings across the batch, averaged over dimensions; about
+      ``1 / sqrt(D)`` when the embeddings are spread over the sphere, 0 when
+      they are all the same vector;
+    - ``poscos_{kind}_{level}``: the mean cosine of the positive pairs;
+
+    and, per loss term, ``acc_{term}_{level}``: the contrastive top-1
+    accuracy in %, how often the positive key outranks every queue entry.
+    They are logged with the losses.
+
+    A branch counts as collapsed when its spread stays below
+    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations;
+    with the default 0.1 that is a mean cosine above about 0.99 between the
+    embeddings of different images. The hook then logs one error naming the
+    level and kind (once per branch) and keeps training: a checkpoint is
+    still written, and the curves show when it happened.
+
+    Args:
+        collapse_ratio (float): The collapse threshold, as a fraction of
+            ``1 / sqrt(D)``. Defaults to 0.1.
+        patience (int): Consecutive iterations under the threshold before the
+            warning. Defaults to 10.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, collapse_ratio: float = 0.1, patience: int = 10) -> None:
+        if not 0 < collapse_ratio < 1:
+            raise ValueError('DetCoHealthHook: `collapse_ratio` must be in '
+                             f'(0, 1), got {collapse_ratio}.')
+        if patience < 1:
+            raise ValueError('DetCoHealthHook: `patience` must be >= 1, got '
+                             f'{patience}.')
+        self.collapse_ratio = collapse_ratio
+        self.patience = patience
+        self.below: Dict[str, int] = {}
+        #: The branches that collapsed, ``{'local res5': iteration}``.
+        self.collapsed: Dict[str, int] = {}
+
+    @staticmethod
+    def _model(runner):
+        return runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+
+    def before_train(self, runner) -> None:
+        """Make the model return its health figures."""
+        model = self._model(runner)
+        if not hasattr(model, 'log_health'):
+            raise TypeError(
+                'DetCoHealthHook needs a model with a `log_health` switch '
+                f'(DetCo), got {type(model).__name__}.')
+        model.log_health = True
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs: Optional[dict] = None) -> None:
+        """Count the iterations each branch spends under the threshold."""
+        if not outputs:
+            return
+        dim = self._model(runner).feat_dim
+        for key, value in outputs.items():
+            match = SPREAD_KEY.match(key)
+            if match is None:
+                continue
+            branch = f'{match["kind"]} {match["level"]}'
+            threshold = self.collapse_ratio * healthy_spread(dim)
+            if float(value) >= threshold:
+                self.below[branch] = 0
+                continue
+            self.below[branch] = self.below.get(branch, 0) + 1
+            if (self.below[branch] >= self.patience
+                    and branch not in self.collapsed):
+                self.collapsed[branch] = runner.iter + 1
+                runner.logger.error(
+                    f'COLLAPSE: the {match["kind"]} branch at {match["level"]} '
+                    f'has collapsed at iteration {runner.iter + 1}: its '
+                    f'embedding spread {float(value):.2e} has stayed below '
+                    f'{threshold:.2e} ({self.collapse_ratio} / sqrt({dim})) '
+                    f'for {self.patience} iterations, i.e. the embeddings of '
+                    'different images point the same way and its loss terms '
+                    'sit at chance. See docs/en/training_health.md.')

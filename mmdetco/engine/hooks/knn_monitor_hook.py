@@ -1,0 +1,154 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS
+
+
+@torch.no_grad()
+def knn_predict(bank: torch.Tensor,
+                bank_labels: torch.Tensor,
+                queries: torch.Tensor,
+                num_classes: int,
+                k: int = 20,
+                temperature: float = 0.07,
+                exclude_self: bool = False) -> torch.Tensor:
+    """Weighted k-nearest-neighbour classification (InstDisc).
+
+    Each query takes its ``k`` most cosine-similar bank entries; a neighbour
+    with similarity ``s`` votes for its label with weight
+    ``exp(s / temperature)``, and the label with the largest total wins.
+
+    Args:
+        bank (torch.Tensor): ``(M, D)`` L2-normalised labelled features.
+        bank_labels (torch.Tensor): ``(M, )`` their labels.
+        queries (torch.Tensor): ``(N, D)`` L2-normalised features.
+        num_classes (int): Number of labels.
+        k (int): Number of neighbours. Defaults to 20.
+        temperature (float): Vote temperature. Defaults to 0.07.
+        exclude_self (bool): The queries are the bank (``N == M``): leave
+            every sample out of its own neighbours. Defaults to False.
+
+    Returns:
+        torch.Tensor: ``(N, )`` predicted labels.
+    """
+    similarity = queries @ bank.T
+    if exclude_self:
+        similarity.fill_diagonal_(-float('inf'))
+    k = min(k, bank.shape[0] - int(exclude_self))
+    top_sim, top_idx = similarity.topk(k, dim=1)
+    votes = torch.zeros(queries.shape[0], num_classes, device=queries.device)
+    votes.scatter_add_(1, bank_labels[top_idx], (top_sim / temperature).exp())
+    return votes.argmax(dim=1)
+
+
+@HOOKS.register_module()
+class KNNMonitorHook(Hook):
+    """Online kNN accuracy of the backbone: is it learning anything useful?
+
+    Every ``interval`` epochs (and before the first iteration), the query
+    backbone in eval mode embeds a labelled data set: the global average pool
+    of its last feature map (res5), L2-normalised. Each sample of
+    ``query_dataloader`` is classified by :func:`knn_predict` against those
+    of ``dataloader``; without ``query_dataloader`` every sample of
+    ``dataloader`` is classified by the others (leave-one-out). The top-1
+    accuracy (in %) is logged as ``knn/top1`` into the run's json log.
+
+    Args:
+        dataloader (dict): The labelled bank, a dataloader config (samples
+            with ``gt_label``, a single image each).
+        query_dataloader (dict, optional): The samples to classify.
+            Defaults to None (leave-one-out on ``dataloader``).
+        k (int): Number of neighbours. Defaults to 20.
+        temperature (float): Vote temperature. Defaults to 0.07.
+        interval (int): Evaluate every ``interval`` epochs, and after the
+            last. Defaults to 1.
+        eval_at_start (bool): Also evaluate the initial weights, before the
+            first iteration of a run that starts from scratch.
+            Defaults to True.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 dataloader: dict,
+                 query_dataloader: Optional[dict] = None,
+                 k: int = 20,
+                 temperature: float = 0.07,
+                 interval: int = 1,
+                 eval_at_start: bool = True) -> None:
+        if k < 1 or interval < 1 or temperature <= 0:
+            raise ValueError(
+                f'KNNMonitorHook: `k` ({k}) and `interval` ({interval}) '
+                f'must be >= 1 and `temperature` ({temperature}) > 0.')
+        self.dataloader_cfg = dataloader
+        self.query_dataloader_cfg = query_dataloader
+        self.k = k
+        self.temperature = temperature
+        self.interval = interval
+        self.eval_at_start = eval_at_start
+
+    def before_train(self, runner) -> None:
+        """Build the data loaders; evaluate the initial weights."""
+        self.dataloader = runner.build_dataloader(self.dataloader_cfg)
+        self.query_dataloader = None if self.query_dataloader_cfg is None \
+            else runner.build_dataloader(self.query_dataloader_cfg)
+        if self.eval_at_start and runner.iter == 0:
+            self.evaluate(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        """Evaluate every ``interval`` epochs and after the last."""
+        if self.every_n_epochs(runner, self.interval) or \
+                self.is_last_train_epoch(runner):
+            self.evaluate(runner)
+
+    @torch.no_grad()
+    def _embed(self, model, dataloader) -> Tuple[torch.Tensor, torch.Tensor]:
+        feats, labels = [], []
+        for data in dataloader:
+            data = model.data_preprocessor(data, False)
+            inputs = data['inputs']
+            if isinstance(inputs, (list, tuple)):
+                inputs = inputs[0]
+            feat = model.backbone(inputs)[-1].mean(dim=(2, 3))
+            feats.append(F.normalize(feat, dim=1))
+            labels.append(
+                torch.cat([s.gt_label for s in data['data_samples']]))
+        return torch.cat(feats), torch.cat(labels).to(feats[0].device)
+
+    def evaluate(self, runner) -> float:
+        """Compute, log and return the kNN top-1 accuracy (in %)."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        was_training = model.training
+        model.eval()
+        try:
+            bank, bank_labels = self._embed(model, self.dataloader)
+            if self.query_dataloader is None:
+                queries, labels = bank, bank_labels
+            else:
+                queries, labels = self._embed(model, self.query_dataloader)
+        finally:
+            model.train(was_training)
+        num_classes = int(max(bank_labels.max(), labels.max())) + 1
+        pred = knn_predict(bank, bank_labels, queries, num_classes, self.k,
+                           self.temperature,
+                           self.query_dataloader is None)
+        top1 = float((pred == labels).float().mean() * 100)
+        runner.logger.info(
+            f'kNN (k={self.k}, {len(labels)} samples) at iteration '
+            f'{runner.iter}: knn/top1 {top1:.2f}')
+        if is_main_process():
+            runner.visualizer.add_scalars(
+                {
+                    'knn/top1': top1,
+                    'epoch': runner.epoch,
+                    'iter': runner.iter
+                },
+                step=runner.iter,
+                file_path=f'{runner.timestamp}.json')
+        return top1
