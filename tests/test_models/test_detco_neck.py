@@ -54,13 +54,60 @@ def test_local_concatenates_patches_in_order():
     out = neck.forward_local([swapped])[0]
     assert not torch.allclose(out[0], ref[0])
     torch.testing.assert_close(out[1], ref[1])
-    # the same as the MLP on the concatenation in patch order
-    expected = neck.local_mlps[0](feats.flatten(1).reshape(2, 36))
+    # the same as the MLP on the concatenation in patch order, / sqrt(9)
+    expected = neck.local_mlps[0](feats.flatten(1).reshape(2, 36) / 3)
     torch.testing.assert_close(ref,
                                torch.nn.functional.normalize(expected, dim=1))
+    literal = DetCoNeck(in_channels=(4, ), scale_local_input=False)
+    expected = literal.local_mlps[0](feats.flatten(1).reshape(2, 36))
+    torch.testing.assert_close(
+        literal.forward_local([feats])[0],
+        torch.nn.functional.normalize(expected, dim=1))
+
+
+@pytest.mark.parametrize('scale', [True, False])
+def test_global_init_starts_local_mlp_as_global_mlp_of_the_mean_patch(scale):
+    torch.manual_seed(0)
+    neck = DetCoNeck(in_channels=(4, 8), scale_local_input=scale)
+    neck.init_weights()
+    feats = [torch.randn(18, 4, 2, 2), torch.randn(18, 8, 1, 1)]
+    local = neck.forward_local(feats)
+    mean_patch = [f.mean(dim=(2, 3)).reshape(2, 9, -1).mean(1) for f in feats]
+    expected = [
+        torch.nn.functional.normalize(mlp(x), dim=1)
+        for mlp, x in zip(neck.global_mlps, mean_patch)
+    ]
+    for out, exp in zip(local, expected):
+        torch.testing.assert_close(out, exp, rtol=1e-4, atol=1e-5)
+    # so the embedding does not depend on the order of the patches
+    shuffled = [f.reshape(2, 9, *f.shape[1:])[:, torch.randperm(9)].flatten(
+        0, 1) for f in feats]
+    for out, ref in zip(neck.forward_local(shuffled), local):
+        torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    # the weights start equal but are not shared
+    assert neck.local_mlps[0][2].weight is not neck.global_mlps[0][2].weight
+    neck.local_mlps[0][2].weight.data += 1
+    assert not torch.equal(neck.local_mlps[0][2].weight,
+                           neck.global_mlps[0][2].weight)
+
+
+def test_default_init_is_independent_of_the_global_mlps():
+    torch.manual_seed(0)
+    neck = DetCoNeck(in_channels=(4, ), local_init='default')
+    before = neck.local_mlps[0][0].weight.clone()
+    neck.init_weights()
+    torch.testing.assert_close(neck.local_mlps[0][0].weight, before)
+    feats = torch.randn(18, 4, 1, 1)
+    swapped = feats.clone()
+    swapped[[0, 1]] = feats[[1, 0]]
+    assert not torch.allclose(
+        neck.forward_local([feats])[0][0],
+        neck.forward_local([swapped])[0][0])
 
 
 def test_errors_name_the_mismatch():
+    with pytest.raises(ValueError, match='local_init'):
+        DetCoNeck(in_channels=(8, ), local_init='shared')
     neck = DetCoNeck(in_channels=(8, 16))
     with pytest.raises(ValueError, match='out_indices'):
         neck.forward_global([torch.randn(2, 8, 2, 2)])

@@ -9,37 +9,34 @@ import subprocess
 import sys
 
 import mmpretrain
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
+from mmdetco.apis.demo import data_root_options
+from mmdetco.datasets import generate_demo_data
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-4e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-12e_demo.py'
 MMPRETRAIN_TRAIN = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
 
 
 @pytest.fixture
 def data_root(tmp_path):
-    """8 random images in the layout of the demo data."""
-    images = tmp_path / 'data' / 'pretrain' / 'images'
-    images.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        pixels = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
-        Image.fromarray(pixels).save(images / f'{i}.jpg')
-    return str(tmp_path / 'data')
+    """8 pre-training images (and the kNN monitor's objects) of the demo
+    data."""
+    root = str(tmp_path / 'data')
+    generate_demo_data(
+        root, num_pretrain=8, num_train=2, num_val=2, size=128)
+    return root
 
 
 def train(launcher, work_dir, data_root, *args):
     """Run a training launcher on the demo config shrunk for tests."""
     cmd = [
         *launcher, '--work-dir', work_dir, *args, '--cfg-options',
-        f'train_dataloader.dataset.data_root={data_root}',
-        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        *data_root_options(CONFIG, data_root), 'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
         'model.queue_len=16'
     ]
     env = dict(os.environ, PYTHONPATH=ROOT)
@@ -59,6 +56,9 @@ def test_train_then_resume(tmp_path, data_root):
     log = train([sys.executable, 'tools/train.py', CONFIG], work_dir,
                 data_root, '--cfg-options', 'train_cfg.max_epochs=1')
     assert 'loss_lg_res5' in log
+    # the health figures and the kNN monitor are logged
+    assert 'spread_local_res5' in log and 'acc_lg_res5' in log
+    assert 'knn/top1' in log
     state = load_state(work_dir, 'epoch_1.pth')['state_dict']
     assert state['queue_ptr'].item() == 8  # 2 iterations x 4 keys
     assert state['queue_global'].shape == (4, 128, 16)

@@ -16,7 +16,11 @@ model = dict(
         in_channels=(256, 512, 1024, 2048),
         hid_channels=None,  # H_i = C_i
         out_channels=128,
-        num_patches=9),
+        num_patches=9,
+        # keep the local branch from collapsing (docs/en/training_health.md);
+        # False / 'default' is the literal design
+        scale_local_input=True,
+        local_init='global'),
     head=dict(
         type='DetCoHead',
         levels=('res2', 'res3', 'res4', 'res5'),

@@ -2,14 +2,14 @@
 # mocov2_resnet50_8xb32-coslr-200e_in1k.py, with a ResNet-18) trained exactly
 # like the DetCo demo: same data, global views, queue length, schedule and
 # seed. The baseline of tools/benchmarks/demo_table.py.
-_base_ = '../detco/detco_resnet18_1xb32-coslr-4e_demo.py'
+_base_ = '../detco/detco_resnet18_1xb32-coslr-12e_demo.py'
 
 model = dict(
     _delete_=True,
     type='MoCo',
     queue_len=_base_.model.queue_len,
     feat_dim=128,
-    momentum=0.001,
+    momentum=_base_.model.momentum,
     backbone=dict(
         type='ResNet',
         depth=18,
@@ -34,3 +34,9 @@ train_dataloader = dict(
                                                        ]),
         dict(type='PackInputs'),
     ]))
+
+# the same kNN monitor; DetCoHealthHook needs DetCo's branches
+custom_hooks = [
+    hook for hook in _base_.custom_hooks
+    if hook['type'] != 'DetCoHealthHook'
+]
