@@ -71,8 +71,8 @@ def main(argv=None):
     last = log_records(pretrain_dir, 'loss')[-1]
     terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
     collapsed = [
-        f'{m["kind"]} {m["level"]}'
-        for m in map(SPREAD_KEY.match, last) if m and last[m[0]] < threshold
+        f'{m["kind"]} {m["level"]}' for m in map(SPREAD_KEY.match, last)
+        if m and last[m[0]] < threshold
     ]
     knn = read_log(pretrain_dir, 'knn/top1')
     summary = dict(

@@ -78,17 +78,12 @@ custom_hooks = [
                 knn_dataloader['dataset'],
                 ann_file='annotations/instances_val.json',
                 data_prefix='val')),
-        interval=1),
+        interval=3),
 ]
 
 param_scheduler = [
     # a short linear warm-up while the queues fill with real keys
-    dict(
-        type='LinearLR',
-        start_factor=0.001,
-        by_epoch=False,
-        begin=0,
-        end=16),
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=16),
     dict(type='CosineAnnealingLR', T_max=12, by_epoch=True, begin=0, end=12)
 ]
 train_cfg = dict(max_epochs=12)

@@ -37,6 +37,5 @@ train_dataloader = dict(
 
 # the same kNN monitor; DetCoHealthHook needs DetCo's branches
 custom_hooks = [
-    hook for hook in _base_.custom_hooks
-    if hook['type'] != 'DetCoHealthHook'
+    hook for hook in _base_.custom_hooks if hook['type'] != 'DetCoHealthHook'
 ]

@@ -15,8 +15,8 @@ def fake_runner(model, logger):
 
 
 def test_model_logs_health_only_when_switched_on(tiny_detco):
-    assert not any(k.startswith('spread') for k in tiny_detco(
-        tiny_inputs(), mode='loss'))
+    assert not any(
+        k.startswith('spread') for k in tiny_detco(tiny_inputs(), mode='loss'))
     logs = []
     runner = fake_runner(tiny_detco, SimpleNamespace(error=logs.append))
     DetCoHealthHook().before_train(runner)

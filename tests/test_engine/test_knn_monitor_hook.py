@@ -11,8 +11,7 @@ def clusters(num_classes=8, per_class=25, dim=32, seed=0):
     centres = torch.nn.functional.normalize(
         torch.randn(num_classes, dim, generator=g), dim=1)
     labels = torch.arange(num_classes).repeat_interleave(per_class)
-    feats = centres[labels] + 0.05 * torch.randn(
-        len(labels), dim, generator=g)
+    feats = centres[labels] + 0.05 * torch.randn(len(labels), dim, generator=g)
     return torch.nn.functional.normalize(feats, dim=1), labels
 
 
@@ -28,9 +27,8 @@ def test_separable_features_are_classified_perfectly():
 
 def test_shuffled_labels_score_about_chance():
     bank, bank_labels = clusters(num_classes=8, per_class=100)
-    shuffled = bank_labels[torch.randperm(len(bank_labels),
-                                          generator=torch.Generator()
-                                          .manual_seed(1))]
+    shuffled = bank_labels[torch.randperm(
+        len(bank_labels), generator=torch.Generator().manual_seed(1))]
     pred = knn_predict(bank, shuffled, bank, 8, exclude_self=True)
     accuracy = (pred == shuffled).float().mean().item()
     assert abs(accuracy - 1 / 8) < 0.06
@@ -41,8 +39,8 @@ def test_exclude_self_matters():
     bank = torch.nn.functional.normalize(torch.randn(10, 4), dim=1)
     labels = torch.arange(10)
     assert (knn_predict(bank, labels, bank, 10, k=1) == labels).all()
-    assert not (knn_predict(bank, labels, bank, 10, k=1,
-                            exclude_self=True) == labels).any()
+    assert not (knn_predict(bank, labels, bank, 10, k=1, exclude_self=True)
+                == labels).any()
 
 
 def test_bad_arguments():

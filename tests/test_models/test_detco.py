@@ -131,7 +131,7 @@ def test_res5_only_ablation_builds_and_trains():
         type='DetCoHead', levels=('res5', ), level_weights=(1., ))
     model = MODELS.build(cfg)
     losses = model(tiny_inputs(), mode='loss')
-    assert {k for k in losses if k.startswith('loss')} == {
-        'loss', 'loss_gg_res5', 'loss_ll_res5', 'loss_lg_res5'
-    }
+    assert {k
+            for k in losses if k.startswith('loss')
+            } == {'loss', 'loss_gg_res5', 'loss_ll_res5', 'loss_lg_res5'}
     assert model.queue_global.shape == (1, 8, 16)

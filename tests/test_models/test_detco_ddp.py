@@ -33,10 +33,7 @@ def _worker(rank, world_size, init_file, out_file):
 def test_keys_of_every_process_are_enqueued(tmp_path):
     out = str(tmp_path / 'queues')
     mp.spawn(
-        _worker,
-        args=(2, str(tmp_path / 'init'), out),
-        nprocs=2,
-        join=True)
+        _worker, args=(2, str(tmp_path / 'init'), out), nprocs=2, join=True)
     rank0, rank1 = (torch.load(f'{out}.{r}') for r in (0, 1))
     # 2 processes x 2 samples: the pointer moved by the global batch
     assert rank0['ptr'].item() == rank1['ptr'].item() == 4

@@ -23,7 +23,8 @@ def hand_info_nce(q, k, queue, tau):
 def hand_top1(q, k, queue):
     """% of queries whose positive beats every queue entry."""
     wins = [
-        all(float(q[n] @ k[n]) > float(q[n] @ queue[:, j])
+        all(
+            float(q[n] @ k[n]) > float(q[n] @ queue[:, j])
             for j in range(queue.shape[1])) for n in range(q.shape[0])
     ]
     return 100. * sum(wins) / len(wins)

@@ -80,8 +80,10 @@ def test_global_init_starts_local_mlp_as_global_mlp_of_the_mean_patch(scale):
     for out, exp in zip(local, expected):
         torch.testing.assert_close(out, exp, rtol=1e-4, atol=1e-5)
     # so the embedding does not depend on the order of the patches
-    shuffled = [f.reshape(2, 9, *f.shape[1:])[:, torch.randperm(9)].flatten(
-        0, 1) for f in feats]
+    shuffled = [
+        f.reshape(2, 9, *f.shape[1:])[:, torch.randperm(9)].flatten(0, 1)
+        for f in feats
+    ]
     for out, ref in zip(neck.forward_local(shuffled), local):
         torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
     # the weights start equal but are not shared

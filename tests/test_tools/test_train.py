@@ -27,8 +27,7 @@ def data_root(tmp_path):
     """8 pre-training images (and the kNN monitor's objects) of the demo
     data."""
     root = str(tmp_path / 'data')
-    generate_demo_data(
-        root, num_pretrain=8, num_train=2, num_val=2, size=128)
+    generate_demo_data(root, num_pretrain=8, num_train=2, num_val=2, size=128)
     return root
 
 
@@ -36,8 +35,8 @@ def train(launcher, work_dir, data_root, *args):
     """Run a training launcher on the demo config shrunk for tests."""
     cmd = [
         *launcher, '--work-dir', work_dir, *args, '--cfg-options',
-        *data_root_options(CONFIG, data_root), 'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
-        'model.queue_len=16'
+        *data_root_options(CONFIG, data_root), 'train_dataloader.batch_size=4',
+        'train_dataloader.num_workers=0', 'model.queue_len=16'
     ]
     env = dict(os.environ, PYTHONPATH=ROOT)
     result = subprocess.run(

@@ -1,6 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """DetCo learns: every term of every level falls well below chance, and no
-branch collapses; with mismatched positives it does not learn.
+branch collapses; with mismatched positives it does not learn, and the
+literal design of the local MLPs collapses (docs/en/training_health.md).
 
 A small run of the demo config (model, neck, head, hooks, schedule) with the
 mm Runner on CPU: 32 generated images, 32 px global views, 3 x 3 patches of
@@ -11,7 +12,6 @@ as configured.
 import math
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -81,8 +81,8 @@ def train(cfg):
     return terms, hook.collapsed
 
 
-def test_detco_learns_and_mismatched_positives_do_not(
-        data_root, tmp_path, monkeypatch):
+def test_detco_learns_and_mismatched_positives_do_not(data_root, tmp_path,
+                                                      monkeypatch):
     chance = math.log(QUEUE_LEN + 1)
     terms, collapsed = train(small_cfg(data_root, str(tmp_path / 'detco')))
     assert len(terms) == 12
@@ -95,10 +95,19 @@ def test_detco_learns_and_mismatched_positives_do_not(
 
     def rolled(self, image, patches):
         k_global, k_local = encode_keys(self, image, patches)
-        return ([k.roll(1, dims=0) for k in k_global],
-                [k.roll(1, dims=0) for k in k_local])
+        return ([k.roll(1, dims=0)
+                 for k in k_global], [k.roll(1, dims=0) for k in k_local])
 
     monkeypatch.setattr(DetCo, '_encode_keys', rolled)
     terms, _ = train(small_cfg(data_root, str(tmp_path / 'rolled')))
     best = min(terms, key=terms.get)
     assert terms[best] > NOT_LEARNED * chance, (best, terms)
+
+
+def test_literal_local_mlps_collapse_and_the_hook_says_so(data_root, tmp_path):
+    cfg = small_cfg(data_root, str(tmp_path / 'literal'))
+    cfg.model.neck.update(scale_local_input=False, local_init='default')
+    terms, collapsed = train(cfg)
+    assert {'local res4', 'local res5'} <= set(collapsed), collapsed
+    assert not any(branch.startswith('global') for branch in collapsed)
+    assert terms['loss_ll_res5'] > NOT_LEARNED * math.log(QUEUE_LEN + 1)

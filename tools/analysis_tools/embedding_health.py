@@ -32,7 +32,6 @@ import sys
 from typing import Dict, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.runner import load_checkpoint, set_random_seed

@@ -171,7 +171,8 @@ def group_keys(
     if keys is None:
         keys = [
             k for pattern, _, _ in GROUPS for k in logged if pattern.match(k)
-        ] + [TOTAL_KEY] + [KNN_KEY] * (KNN_KEY in logged)
+        ] + [TOTAL_KEY] + [KNN_KEY] * (
+            KNN_KEY in logged)
     missing = [k for k in keys if k not in logged]
     if missing:
         raise KeyError(f'plot_losses: keys {missing} are not logged; '

@@ -4,7 +4,9 @@
 At the same pre-training budget (same data, backbone, views, queue, epochs)
 and the same fine-tuning (Faster R-CNN R18-FPN on the demo COCO splits),
 compare random initialisation, MMPretrain's MoCo v2 and DetCo over several
-seeds. Prints a Markdown table of bbox AP / AP50 / AP75 (mean +- sample
+seeds. Prints a Markdown table of the kNN top-1 of the backbone on the demo
+objects (``KNNMonitorHook``; for scratch, the random initialisation of the
+DetCo run of the same seed) and bbox AP / AP50 / AP75 (mean +- sample
 standard deviation over seeds) and writes it, with every run, to
 ``WORK_DIR/demo_table.{md,json}``. Runs resume where they stopped.
 
@@ -19,11 +21,11 @@ import os.path as osp
 import statistics
 
 from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, export_backbone,
-                          finetune, pretrain)
+                          finetune, pretrain, read_log)
 from mmdetco.datasets import generate_demo_data
 
 METHODS = dict(scratch=None, mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
-METRICS = ('AP', 'AP50', 'AP75')
+METRICS = ('kNN', 'AP', 'AP50', 'AP75')
 
 
 def parse_args(argv=None):
@@ -34,17 +36,28 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def pretrain_dir(args, method, seed):
+    return osp.join(args.work_dir, f'{method}_seed{seed}', 'pretrain')
+
+
 def run_method(method, seed, args):
-    """Pre-train (unless scratch), export and fine-tune; returns AP."""
+    """Pre-train (unless scratch), export and fine-tune; returns kNN top-1
+    and AP."""
     work_dir = osp.join(args.work_dir, f'{method}_seed{seed}')
     backbone = None
-    if METHODS[method] is not None:
-        checkpoint = pretrain(METHODS[method], osp.join(work_dir, 'pretrain'),
-                              args.data_root, seed)
+    if METHODS[method] is None:
+        # the random initialisation, evaluated before DetCo's first step
+        knn = read_log(pretrain_dir(args, 'detco', seed), 'knn/top1')[0]
+    else:
+        checkpoint = pretrain(METHODS[method],
+                              pretrain_dir(args, method,
+                                           seed), args.data_root, seed)
         backbone = export_backbone(checkpoint,
                                    osp.join(work_dir, 'backbone.pth'))
-    return finetune(
+        knn = read_log(pretrain_dir(args, method, seed), 'knn/top1')[-1]
+    ap = finetune(
         osp.join(work_dir, 'detector'), args.data_root, backbone, seed)
+    return dict(kNN=round(knn, 1), **ap)
 
 
 def format_table(results, seeds):
@@ -66,10 +79,12 @@ def format_table(results, seeds):
 def main(argv=None):
     args = parse_args(argv)
     generate_demo_data(args.data_root)
+    # DetCo first: scratch reads its random-initialisation kNN
     results = {
         method: [run_method(method, seed, args) for seed in args.seeds]
-        for method in METHODS
+        for method in ('detco', 'mocov2', 'scratch')
     }
+    results = {method: results[method] for method in METHODS}
     table = format_table(results, args.seeds)
     print(table)
     with open(osp.join(args.work_dir, 'demo_table.md'), 'w') as f:

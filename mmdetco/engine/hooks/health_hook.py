@@ -46,7 +46,9 @@ class DetCoHealthHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, collapse_ratio: float = 0.1, patience: int = 10) -> None:
+    def __init__(self,
+                 collapse_ratio: float = 0.1,
+                 patience: int = 10) -> None:
         if not 0 < collapse_ratio < 1:
             raise ValueError('DetCoHealthHook: `collapse_ratio` must be in '
                              f'(0, 1), got {collapse_ratio}.')
@@ -95,9 +97,10 @@ class DetCoHealthHook(Hook):
             if (self.below[branch] >= self.patience
                     and branch not in self.collapsed):
                 self.collapsed[branch] = runner.iter + 1
+                kind, level = match['kind'], match['level']
                 runner.logger.error(
-                    f'COLLAPSE: the {match["kind"]} branch at {match["level"]} '
-                    f'has collapsed at iteration {runner.iter + 1}: its '
+                    f'COLLAPSE: the {kind} branch at {level} has collapsed '
+                    f'at iteration {runner.iter + 1}: its '
                     f'embedding spread {float(value):.2e} has stayed below '
                     f'{threshold:.2e} ({self.collapse_ratio} / sqrt({dim})) '
                     f'for {self.patience} iterations, i.e. the embeddings of '

@@ -136,8 +136,7 @@ class KNNMonitorHook(Hook):
             model.train(was_training)
         num_classes = int(max(bank_labels.max(), labels.max())) + 1
         pred = knn_predict(bank, bank_labels, queries, num_classes, self.k,
-                           self.temperature,
-                           self.query_dataloader is None)
+                           self.temperature, self.query_dataloader is None)
         top1 = float((pred == labels).float().mean() * 100)
         runner.logger.info(
             f'kNN (k={self.k}, {len(labels)} samples) at iteration '

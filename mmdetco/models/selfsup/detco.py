@@ -230,9 +230,10 @@ class DetCo(BaseSelfSupervisor):
             for name in losses[0]
         }
 
-    def _health(self, embeddings: Dict[str, Tuple[List[torch.Tensor],
-                                                  List[torch.Tensor]]]
-                ) -> Dict[str, torch.Tensor]:
+    def _health(
+        self, embeddings: Dict[str, Tuple[List[torch.Tensor],
+                                          List[torch.Tensor]]]
+    ) -> Dict[str, torch.Tensor]:
         """The spread of the queries and the positive cosine per kind and
         level; ``embeddings`` maps a kind to its (queries, keys)."""
         health = {}
