@@ -32,6 +32,7 @@ from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, export_backbone,
                           finetune, pretrain, read_log)
 from mmdetco.apis.demo import ROOT, log_records
 from mmdetco.datasets import generate_demo_data
+from mmdetco.engine import DetCoHealthHook
 from mmdetco.models.utils import healthy_spread
 
 TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
@@ -65,8 +66,11 @@ def main(argv=None):
     chance = math.log(cfg.model.queue_len + 1)
     health_cfg = next(h for h in cfg.custom_hooks
                       if h['type'] == 'DetCoHealthHook')
-    threshold = health_cfg.get('collapse_ratio', 0.1) * healthy_spread(
-        cfg.model.feat_dim)
+    health = DetCoHealthHook(**{
+        k: v
+        for k, v in health_cfg.items() if k != 'type'
+    })
+    threshold = health.collapse_ratio * healthy_spread(cfg.model.feat_dim)
     losses = read_log(pretrain_dir, 'loss')
     last = log_records(pretrain_dir, 'loss')[-1]
     terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}

@@ -17,8 +17,8 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb32-coslr-12e_demo.py'
-MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb32-coslr-12e_demo.py'
+DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py'
+MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-4e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                    'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
 AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')

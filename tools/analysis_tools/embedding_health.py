@@ -20,8 +20,8 @@ its initialisation.
 Example::
 
     python tools/analysis_tools/embedding_health.py \\
-        configs/detco/detco_resnet18_1xb32-coslr-12e_demo.py \\
-        --checkpoint work_dirs/demo/pretrain/epoch_12.pth --data-root data/demo
+        configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py \\
+        --checkpoint work_dirs/demo/pretrain/epoch_4.pth --data-root data/demo
 """
 import argparse
 import importlib.util

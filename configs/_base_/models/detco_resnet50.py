@@ -33,5 +33,5 @@ custom_hooks = [
     # disagree
     dict(type='DetCoQueueCheckHook'),
     # log spread / positive cosine / top-1 of every branch, warn on collapse
-    dict(type='DetCoHealthHook', collapse_ratio=0.1, patience=10),
+    dict(type='DetCoHealthHook', collapse_ratio=0.05, patience=10),
 ]

@@ -32,14 +32,14 @@ class DetCoHealthHook(Hook):
 
     A branch counts as collapsed when its spread stays below
     ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations;
-    with the default 0.1 that is a mean cosine above about 0.99 between the
+    with the default 0.05 that is a mean cosine above about 0.997 between the
     embeddings of different images. The hook then logs one error naming the
     level and kind (once per branch) and keeps training: a checkpoint is
     still written, and the curves show when it happened.
 
     Args:
         collapse_ratio (float): The collapse threshold, as a fraction of
-            ``1 / sqrt(D)``. Defaults to 0.1.
+            ``1 / sqrt(D)``. Defaults to 0.05.
         patience (int): Consecutive iterations under the threshold before the
             warning. Defaults to 10.
     """
@@ -47,7 +47,7 @@ class DetCoHealthHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self,
-                 collapse_ratio: float = 0.1,
+                 collapse_ratio: float = 0.05,
                  patience: int = 10) -> None:
         if not 0 < collapse_ratio < 1:
             raise ValueError('DetCoHealthHook: `collapse_ratio` must be in '
