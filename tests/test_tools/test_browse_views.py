@@ -55,8 +55,8 @@ def test_views_as_the_model_sees_them(tool, data_root):
     assert paths[0].endswith('000000.jpg')
     global_views, set1, set2, grid = tool.split_views(views[0])
     assert grid == 3 and len(set1) == len(set2) == 9
-    assert global_views[0].shape == (96, 96, 3)
-    assert set1[0].shape == (24, 24, 3) and set1[0].dtype == np.uint8
+    assert global_views[0].shape == (64, 64, 3)
+    assert set1[0].shape == (16, 16, 3) and set1[0].dtype == np.uint8
     # the seed makes it deterministic
     again, _ = tool.collect_views(cfg, 2, seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(views[1], again[1]))
