@@ -108,6 +108,10 @@ def test_literal_local_mlps_collapse_and_the_hook_says_so(data_root, tmp_path):
     cfg = small_cfg(data_root, str(tmp_path / 'literal'))
     cfg.model.neck.update(scale_local_input=False, local_init='default')
     terms, collapsed = train(cfg)
-    assert {'local res4', 'local res5'} <= set(collapsed), collapsed
+    assert 'local res5' in collapsed, collapsed
     assert not any(branch.startswith('global') for branch in collapsed)
-    assert terms['loss_ll_res5'] > NOT_LEARNED * math.log(QUEUE_LEN + 1)
+    # the collapsed local terms score chance while the global ones learn
+    chance = math.log(QUEUE_LEN + 1)
+    for term in ('loss_ll_res4', 'loss_ll_res5', 'loss_lg_res5'):
+        assert terms[term] > NOT_LEARNED * chance, (term, terms)
+    assert terms['loss_gg_res5'] < LEARNED * chance, terms
