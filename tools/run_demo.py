@@ -21,22 +21,12 @@ Every step resumes from what an interrupted run left behind.
 """
 import argparse
 import json
-import math
 import os.path as osp
-import re
 import time
 
-from mmengine.config import Config
-
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, export_backbone,
-                          finetune, pretrain, read_log)
-from mmdetco.apis.demo import ROOT, log_records
+                          finetune, pretrain, pretrain_health, read_log)
 from mmdetco.datasets import generate_demo_data
-from mmdetco.engine import DetCoHealthHook
-from mmdetco.models.utils import healthy_spread
-
-TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
-SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
 
 
 def parse_args(argv=None):
@@ -62,23 +52,10 @@ def main(argv=None):
     ap = finetune(
         osp.join(args.work_dir, 'detector'), args.data_root, backbone)
 
-    cfg = Config.fromfile(osp.join(ROOT, DETCO_CONFIG))
-    chance = math.log(cfg.model.queue_len + 1)
-    health_cfg = next(h for h in cfg.custom_hooks
-                      if h['type'] == 'DetCoHealthHook')
-    health = DetCoHealthHook(**{
-        k: v
-        for k, v in health_cfg.items() if k != 'type'
-    })
-    threshold = health.collapse_ratio * healthy_spread(cfg.model.feat_dim)
+    health = pretrain_health(DETCO_CONFIG, pretrain_dir)
+    chance, terms = health['chance_loss'], health['terms']
+    collapsed = health['collapsed_branches']
     losses = read_log(pretrain_dir, 'loss')
-    last = log_records(pretrain_dir, 'loss')[-1]
-    terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
-    collapsed = [
-        f'{m["kind"]} {m["level"]}' for m in map(SPREAD_KEY.match, last)
-        if m and last[m[0]] < threshold
-    ]
-    knn = read_log(pretrain_dir, 'knn/top1')
     summary = dict(
         pretrain_config=DETCO_CONFIG,
         pretrain_checkpoint=checkpoint,
@@ -86,10 +63,10 @@ def main(argv=None):
         pretrain_loss_last=round(losses[-1], 3),
         chance_loss=round(chance, 3),
         **terms,
-        worst_term_vs_chance=round(max(terms.values()) / chance, 3),
+        worst_term_vs_chance=health['worst_term_vs_chance'],
         collapsed_branches=collapsed,
-        knn_top1_random_init=round(knn[0], 2),
-        knn_top1_pretrained=round(knn[-1], 2),
+        knn_top1_random_init=health['knn_top1_random_init'],
+        knn_top1_pretrained=health['knn_top1_pretrained'],
         backbone=backbone,
         detector_config=DETECTOR_CONFIG,
         bbox_AP=ap['AP'],

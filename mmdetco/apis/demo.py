@@ -8,13 +8,18 @@ and ``tools/benchmarks/demo_table.py``.
 """
 import glob
 import json
+import math
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
+
+from mmdetco.engine import DetCoHealthHook
+from mmdetco.models.utils import healthy_spread
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py'
@@ -22,6 +27,8 @@ MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-4e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                    'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
 AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
+TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
+SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
 
 
 def run_tool(args: List[str]) -> None:
@@ -94,6 +101,40 @@ def pretrain(config: str,
         f'randomness.seed={seed}', *cfg_options
     ])
     return last_checkpoint(work_dir)
+
+
+def pretrain_health(config: str, work_dir: str) -> dict:
+    """Did a pre-training run learn? Read from its json logs.
+
+    Args:
+        config (str): The pre-training config, relative to the repository.
+        work_dir (str): Its work directory.
+
+    Returns:
+        dict: ``chance_loss`` (``ln(K + 1)``); ``terms``, the last logged
+        value of every ``loss_{term}_{level}``; ``worst_term_vs_chance``;
+        ``collapsed_branches``, those whose last logged spread is under the
+        config's ``DetCoHealthHook`` threshold; ``knn_top1_random_init`` and
+        ``knn_top1_pretrained``, the first and last ``knn/top1``.
+    """
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    chance = math.log(cfg.model.queue_len + 1)
+    hook = next(h for h in cfg.custom_hooks if h['type'] == 'DetCoHealthHook')
+    hook = DetCoHealthHook(**{k: v for k, v in hook.items() if k != 'type'})
+    threshold = hook.collapse_ratio * healthy_spread(cfg.model.feat_dim)
+    last = log_records(work_dir, 'loss')[-1]
+    terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
+    knn = read_log(work_dir, 'knn/top1')
+    return dict(
+        chance_loss=round(chance, 3),
+        terms=terms,
+        worst_term_vs_chance=round(max(terms.values()) / chance, 3),
+        collapsed_branches=[
+            f'{m["kind"]} {m["level"]}' for m in map(SPREAD_KEY.match, last)
+            if m and last[m[0]] < threshold
+        ],
+        knn_top1_random_init=round(knn[0], 2),
+        knn_top1_pretrained=round(knn[-1], 2))
 
 
 def export_backbone(checkpoint: str, out: str) -> str:

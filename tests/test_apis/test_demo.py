@@ -7,8 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmdetco.apis import (DETECTOR_CONFIG, MOCOV2_CONFIG, export_backbone,
-                          finetune, pretrain, read_log)
+from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
+                          export_backbone, finetune, pretrain,
+                          pretrain_health, read_log)
 from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import generate_demo_data
 from mmdetco.datasets.demo_scenes import CLASSES
@@ -55,6 +56,33 @@ def test_read_log(tmp_path):
     assert read_log(str(tmp_path), 'loss') == [3.0, 2.0]
     with pytest.raises(RuntimeError, match='coco/bbox_mAP'):
         read_log(str(tmp_path), 'coco/bbox_mAP')
+
+
+def test_pretrain_health_reads_terms_collapse_and_knn(tmp_path):
+    log = tmp_path / '20260101_000000' / 'vis_data'
+    log.mkdir(parents=True)
+    healthy = 1 / 128**0.5
+    lines = [
+        {'knn/top1': 30.0, 'step': 0},
+        dict(loss=9.0, loss_gg_res5=5.0, step=4),
+        {'knn/top1': 45.0, 'step': 8},
+        dict(
+            loss=8.0,
+            loss_gg_res5=4.0,
+            loss_ll_res5=5.549,
+            spread_global_res5=healthy,
+            spread_local_res5=0.01 * healthy,
+            step=8),
+    ]
+    (log / '20260101_000000.json').write_text('\n'.join(
+        json.dumps(x) for x in lines))
+    health = pretrain_health(DETCO_CONFIG, str(tmp_path))
+    assert health['chance_loss'] == pytest.approx(5.549, abs=1e-3)
+    assert health['terms'] == dict(loss_gg_res5=4.0, loss_ll_res5=5.549)
+    assert health['worst_term_vs_chance'] == pytest.approx(1.0, abs=1e-3)
+    assert health['collapsed_branches'] == ['local res5']
+    assert (health['knn_top1_random_init'],
+            health['knn_top1_pretrained']) == (30.0, 45.0)
 
 
 def test_demo_chain_on_tiny_data(tmp_path):
