@@ -8,8 +8,8 @@ import torch
 from mmengine.config import Config
 
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
-                          export_backbone, finetune, pretrain,
-                          pretrain_health, read_log)
+                          export_backbone, finetune, pretrain, pretrain_health,
+                          read_log)
 from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import generate_demo_data
 from mmdetco.datasets.demo_scenes import CLASSES
