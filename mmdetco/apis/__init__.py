@@ -1,9 +1,12 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from .demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
-                   export_backbone, finetune, pretrain, pretrain_health,
-                   read_log)
+                   export_backbone, finetune, pretrain, pretrain_and_finetune,
+                   pretrain_health, read_log)
+from .demo_scale import shrink_to_demo
+from .tables import format_table, save_table
 
 __all__ = [
     'DETCO_CONFIG', 'DETECTOR_CONFIG', 'MOCOV2_CONFIG', 'export_backbone',
-    'finetune', 'pretrain', 'pretrain_health', 'read_log'
+    'finetune', 'format_table', 'pretrain', 'pretrain_and_finetune',
+    'pretrain_health', 'read_log', 'save_table', 'shrink_to_demo'
 ]

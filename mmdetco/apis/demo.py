@@ -29,6 +29,7 @@ DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
 AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
 TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
 SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
+POSCOS_KEY = re.compile(r'^poscos_[a-z]+_\w+$')
 
 
 def run_tool(args: List[str]) -> None:
@@ -113,6 +114,9 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     Returns:
         dict: ``chance_loss`` (``ln(K + 1)``); ``terms``, the last logged
         value of every ``loss_{term}_{level}``; ``worst_term_vs_chance``;
+        ``spread_ratio``, the last logged spread of every branch
+        (``{kind}_{level}``) over the healthy ``1 / sqrt(D)``;
+        ``positive_cosine``, the last ``poscos_{kind}_{level}``;
         ``collapsed_branches``, those whose last logged spread is under the
         config's ``DetCoHealthHook`` threshold; ``knn_top1_random_init`` and
         ``knn_top1_pretrained``, the first and last ``knn/top1``.
@@ -121,20 +125,57 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     chance = math.log(cfg.model.queue_len + 1)
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'DetCoHealthHook')
     hook = DetCoHealthHook(**{k: v for k, v in hook.items() if k != 'type'})
-    threshold = hook.collapse_ratio * healthy_spread(cfg.model.feat_dim)
+    healthy = healthy_spread(cfg.model.feat_dim)
     last = log_records(work_dir, 'loss')[-1]
     terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
+    spreads = [m for m in map(SPREAD_KEY.match, last) if m]
     knn = read_log(work_dir, 'knn/top1')
     return dict(
         chance_loss=round(chance, 3),
         terms=terms,
         worst_term_vs_chance=round(max(terms.values()) / chance, 3),
+        spread_ratio={
+            f'{m["kind"]}_{m["level"]}': round(last[m[0]] / healthy, 3)
+            for m in spreads
+        },
+        positive_cosine={
+            k[len('poscos_'):]: round(v, 3)
+            for k, v in last.items() if POSCOS_KEY.match(k)
+        },
         collapsed_branches=[
-            f'{m["kind"]} {m["level"]}' for m in map(SPREAD_KEY.match, last)
-            if m and last[m[0]] < threshold
+            f'{m["kind"]} {m["level"]}' for m in spreads
+            if last[m[0]] < hook.collapse_ratio * healthy
         ],
         knn_top1_random_init=round(knn[0], 2),
         knn_top1_pretrained=round(knn[-1], 2))
+
+
+def pretrain_and_finetune(config: str,
+                          work_dir: str,
+                          data_root: str,
+                          seed: int = 0) -> Dict[str, float]:
+    """Pre-train a demo-sized config, export its backbone and fine-tune the
+    demo detector from it.
+
+    Args:
+        config (str): A pre-training config at the demo's scale whose hooks
+            include ``KNNMonitorHook``.
+        work_dir (str): The run writes ``pretrain/``, ``backbone.pth`` and
+            ``detector/`` there.
+        data_root (str): The demo data folder.
+        seed (int): The seed of both trainings.
+
+    Returns:
+        dict: ``kNN_init`` and ``kNN``, the kNN top-1 of the backbone before
+        the first and after the last iteration; bbox ``AP``, ``AP50`` and
+        ``AP75`` of the fine-tuned detector.
+    """
+    pretrain_dir = osp.join(work_dir, 'pretrain')
+    checkpoint = pretrain(config, pretrain_dir, data_root, seed)
+    backbone = export_backbone(checkpoint, osp.join(work_dir, 'backbone.pth'))
+    knn = read_log(pretrain_dir, 'knn/top1')
+    ap = finetune(osp.join(work_dir, 'detector'), data_root, backbone, seed)
+    return dict(kNN_init=round(knn[0], 1), kNN=round(knn[-1], 1), **ap)
 
 
 def export_backbone(checkpoint: str, out: str) -> str:

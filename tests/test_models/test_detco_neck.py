@@ -65,10 +65,15 @@ def test_local_concatenates_patches_in_order():
         torch.nn.functional.normalize(expected, dim=1))
 
 
-@pytest.mark.parametrize('scale', [True, False])
-def test_global_init_starts_local_mlp_as_global_mlp_of_the_mean_patch(scale):
+@pytest.mark.parametrize('scale,local_hid', [(True, None), (False, None),
+                                              (True, (36, 72))])
+def test_global_init_starts_local_mlp_as_global_mlp_of_the_mean_patch(
+        scale, local_hid):
     torch.manual_seed(0)
-    neck = DetCoNeck(in_channels=(4, 8), scale_local_input=scale)
+    neck = DetCoNeck(
+        in_channels=(4, 8),
+        scale_local_input=scale,
+        local_hid_channels=local_hid)
     neck.init_weights()
     feats = [torch.randn(18, 4, 2, 2), torch.randn(18, 8, 1, 1)]
     local = neck.forward_local(feats)
@@ -93,6 +98,22 @@ def test_global_init_starts_local_mlp_as_global_mlp_of_the_mean_patch(scale):
                            neck.global_mlps[0][2].weight)
 
 
+def test_wider_local_hidden_layer():
+    """The paper's 9 * C alternative: only the local MLPs widen; their
+    extra units start disconnected from the output but receive gradients."""
+    torch.manual_seed(0)
+    neck = DetCoNeck(in_channels=(4, 8), local_hid_channels=(36, 72))
+    neck.init_weights()
+    assert [m[0].out_features for m in neck.local_mlps] == [36, 72]
+    assert [m[0].out_features for m in neck.global_mlps] == [4, 8]
+    assert not neck.local_mlps[1][2].weight[:, 8:].any()
+    feats = [torch.randn(18, 4, 2, 2), torch.randn(18, 8, 1, 1)]
+    sum(x.sum() for x in neck.forward_local(feats)).backward()
+    assert neck.local_mlps[1][2].weight.grad[:, 8:].abs().sum() > 0
+    assert DetCoNeck((8, 16), local_hid_channels=4,
+                     local_init='default').local_mlps[1][0].out_features == 4
+
+
 def test_default_init_is_independent_of_the_global_mlps():
     torch.manual_seed(0)
     neck = DetCoNeck(in_channels=(4, ), local_init='default')
@@ -110,6 +131,10 @@ def test_default_init_is_independent_of_the_global_mlps():
 def test_errors_name_the_mismatch():
     with pytest.raises(ValueError, match='local_init'):
         DetCoNeck(in_channels=(8, ), local_init='shared')
+    with pytest.raises(ValueError, match='local_hid_channels'):
+        DetCoNeck(in_channels=(8, ), local_hid_channels=4)
+    with pytest.raises(ValueError, match='local_hid_channels'):
+        DetCoNeck(in_channels=(8, 16), local_hid_channels=(72, ))
     neck = DetCoNeck(in_channels=(8, 16))
     with pytest.raises(ValueError, match='out_indices'):
         neck.forward_global([torch.randn(2, 8, 2, 2)])

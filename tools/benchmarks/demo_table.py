@@ -16,12 +16,10 @@ Usage::
         [--data-root data/demo] [--work-dir work_dirs/demo_table]
 """
 import argparse
-import json
 import os.path as osp
-import statistics
 
-from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, export_backbone,
-                          finetune, pretrain, read_log)
+from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, finetune, format_table,
+                          pretrain_and_finetune, read_log, save_table)
 from mmdetco.datasets import generate_demo_data
 
 METHODS = dict(scratch=None, mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
@@ -36,44 +34,20 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def pretrain_dir(args, method, seed):
-    return osp.join(args.work_dir, f'{method}_seed{seed}', 'pretrain')
-
-
 def run_method(method, seed, args):
     """Pre-train (unless scratch), export and fine-tune; returns kNN top-1
     and AP."""
     work_dir = osp.join(args.work_dir, f'{method}_seed{seed}')
-    backbone = None
-    if METHODS[method] is None:
-        # the random initialisation, evaluated before DetCo's first step
-        knn = read_log(pretrain_dir(args, 'detco', seed), 'knn/top1')[0]
-    else:
-        checkpoint = pretrain(METHODS[method],
-                              pretrain_dir(args, method,
-                                           seed), args.data_root, seed)
-        backbone = export_backbone(checkpoint,
-                                   osp.join(work_dir, 'backbone.pth'))
-        knn = read_log(pretrain_dir(args, method, seed), 'knn/top1')[-1]
-    ap = finetune(
-        osp.join(work_dir, 'detector'), args.data_root, backbone, seed)
+    if METHODS[method] is not None:
+        result = pretrain_and_finetune(METHODS[method], work_dir,
+                                       args.data_root, seed)
+        return {metric: result[metric] for metric in METRICS}
+    # the random initialisation, evaluated before DetCo's first step
+    knn = read_log(
+        osp.join(args.work_dir, f'detco_seed{seed}', 'pretrain'),
+        'knn/top1')[0]
+    ap = finetune(osp.join(work_dir, 'detector'), args.data_root, None, seed)
     return dict(kNN=round(knn, 1), **ap)
-
-
-def format_table(results, seeds):
-    """A Markdown table: one row per method, mean +- std per metric."""
-    lines = [
-        f'| init ({len(seeds)} seeds) | ' + ' | '.join(METRICS) + ' |',
-        '| --- |' + ' --- |' * len(METRICS)
-    ]
-    for method, runs in results.items():
-        cells = []
-        for metric in METRICS:
-            values = [run[metric] for run in runs]
-            spread = statistics.stdev(values) if len(values) > 1 else 0.
-            cells.append(f'{statistics.mean(values):.1f} ± {spread:.1f}')
-        lines.append(f'| {method} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
 
 
 def main(argv=None):
@@ -85,12 +59,9 @@ def main(argv=None):
         for method in ('detco', 'mocov2', 'scratch')
     }
     results = {method: results[method] for method in METHODS}
-    table = format_table(results, args.seeds)
-    print(table)
-    with open(osp.join(args.work_dir, 'demo_table.md'), 'w') as f:
-        f.write(table + '\n')
-    with open(osp.join(args.work_dir, 'demo_table.json'), 'w') as f:
-        json.dump(dict(seeds=args.seeds, results=results), f, indent=2)
+    table = format_table(results, METRICS, f'init ({len(args.seeds)} seeds)')
+    save_table(args.work_dir, 'demo_table', table,
+               dict(seeds=args.seeds, results=results))
 
 
 if __name__ == '__main__':

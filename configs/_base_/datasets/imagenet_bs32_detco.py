@@ -51,6 +51,16 @@ patch_pipeline = [
     dict(type='JigsawPatches', grid_size=3, patch_size=64, shuffle=True),
 ]
 
+# what DetCo+AA adds to the global views (the paper's best rows)
+randaugment = dict(
+    type='RandAugment',
+    policies='timm_increasing',
+    num_policies=2,
+    total_level=10,
+    magnitude_level=9,
+    magnitude_std=0.5,
+    hparams=dict(pad_val=[104, 116, 124], interpolation='bicubic'))
+
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(

@@ -44,7 +44,11 @@ class DetCoNeck(BaseModule):
       the rest copied). The local embeddings then start in the space of the
       global keys that the ``lg`` term contrasts them with, and independent
       of the order of the (shuffled) patches. The weights are not shared:
-      they only start equal.
+      they only start equal. A local hidden layer wider than the global one
+      starts with the global units first and the extra units disconnected
+      from the output (their second-layer weights are zero), so the local
+      MLP still starts as the global one and the extra units learn from
+      there.
 
     Args:
         in_channels (Sequence[int]): Channels of each backbone level, e.g.
@@ -53,6 +57,9 @@ class DetCoNeck(BaseModule):
             both MLPs of each level. ``None`` uses ``C_i`` (the DetCo default:
             a ``9 * C_i`` hidden layer would add about 340M parameters at
             res5). An int applies to every level. Defaults to None.
+        local_hid_channels (int | Sequence[int], optional): Hidden width of
+            the local MLPs alone, e.g. ``9 * C_i`` for the paper's
+            alternative; ``None`` uses ``hid_channels``. Defaults to None.
         out_channels (int): Dimension of the embeddings. Defaults to 128.
         num_patches (int): Number of jigsaw patches per sample (grid size
             squared). Defaults to 9.
@@ -61,7 +68,7 @@ class DetCoNeck(BaseModule):
         local_init (str): ``'global'`` (see above) or ``'default'``
             (PyTorch's initialisation of ``nn.Linear``, independent of the
             global MLP). Needs the same hidden width for both MLPs of a
-            level, as they have. Defaults to ``'global'``.
+            level or a wider local one. Defaults to ``'global'``.
         init_cfg (dict or list[dict], optional): Initialization config dict.
             Defaults to None.
     """
@@ -69,6 +76,8 @@ class DetCoNeck(BaseModule):
     def __init__(self,
                  in_channels: Sequence[int],
                  hid_channels: Optional[Union[int, Sequence[int]]] = None,
+                 local_hid_channels: Optional[Union[int,
+                                                    Sequence[int]]] = None,
                  out_channels: int = 128,
                  num_patches: int = 9,
                  scale_local_input: bool = True,
@@ -76,19 +85,23 @@ class DetCoNeck(BaseModule):
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg)
         in_channels = tuple(in_channels)
-        if hid_channels is None:
-            hid_channels = in_channels
-        elif isinstance(hid_channels, int):
-            hid_channels = (hid_channels, ) * len(in_channels)
-        hid_channels = tuple(hid_channels)
-        if len(hid_channels) != len(in_channels):
-            raise ValueError(
-                f'DetCoNeck: `hid_channels` has {len(hid_channels)} entries '
-                f'but `in_channels` has {len(in_channels)} levels.')
+        hid_channels = self._per_level(hid_channels, in_channels,
+                                       'hid_channels')
+        local_hid_channels = self._per_level(local_hid_channels,
+                                             hid_channels,
+                                             'local_hid_channels')
         if local_init not in ('global', 'default'):
             raise ValueError(
                 "DetCoNeck: `local_init` must be 'global' or 'default', got "
                 f'{local_init!r}.')
+        narrower = [(g, loc) for g, loc in zip(hid_channels, local_hid_channels)
+                    if loc < g]
+        if local_init == 'global' and narrower:
+            raise ValueError(
+                "DetCoNeck: local_init='global' starts the local MLPs as the "
+                'global ones, so `local_hid_channels` must be at least '
+                f'`hid_channels` at every level; got (global, local) '
+                f'{narrower}.')
         self.in_channels = in_channels
         self.num_patches = num_patches
         self.local_input_scale = num_patches**-0.5 if scale_local_input \
@@ -100,7 +113,22 @@ class DetCoNeck(BaseModule):
             for c, h in zip(in_channels, hid_channels))
         self.local_mlps = nn.ModuleList(
             _mlp(num_patches * c, h, out_channels)
-            for c, h in zip(in_channels, hid_channels))
+            for c, h in zip(in_channels, local_hid_channels))
+
+    @staticmethod
+    def _per_level(value: Optional[Union[int, Sequence[int]]],
+                   default: Tuple[int, ...], name: str) -> Tuple[int, ...]:
+        """One width per level: ``None`` is ``default``, an int is used
+        for every level."""
+        if value is None:
+            return default
+        if isinstance(value, int):
+            return (value, ) * len(default)
+        if len(value) != len(default):
+            raise ValueError(
+                f'DetCoNeck: `{name}` has {len(value)} entries but the neck '
+                f'has {len(default)} levels.')
+        return tuple(value)
 
     def init_weights(self) -> None:
         """Initialise as configured, then start the local MLPs from the
@@ -114,9 +142,12 @@ class DetCoNeck(BaseModule):
                 # W_g / (P * s)
                 block = global_[0].weight / (
                     self.num_patches * self.local_input_scale)
-                local[0].weight.copy_(block.repeat(1, self.num_patches))
-                local[0].bias.copy_(global_[0].bias)
-                local[2].weight.copy_(global_[2].weight)
+                hid = block.shape[0]
+                local[0].weight[:hid] = block.repeat(1, self.num_patches)
+                local[0].bias[:hid] = global_[0].bias
+                # extra hidden units of a wider local MLP start disconnected
+                local[2].weight.zero_()
+                local[2].weight[:, :hid] = global_[2].weight
                 local[2].bias.copy_(global_[2].bias)
 
     @property

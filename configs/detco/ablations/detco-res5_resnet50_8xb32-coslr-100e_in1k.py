@@ -1,5 +1,6 @@
-# Ablation: contrast at res5 only (MoCo v2 + the local terms).
-_base_ = './detco_resnet50_8xb32-coslr-200e_in1k.py'
+# Ablation 5, full DetCo at res5 only: the local terms without multi-level
+# supervision.
+_base_ = '../detco_resnet50_8xb32-coslr-100e_in1k.py'
 
 model = dict(
     backbone=dict(out_indices=(3, )),

@@ -1,0 +1,13 @@
+# Ablation 12: DetCo+AA at 100 epochs: RandAugment on the global views.
+_base_ = '../detco_resnet50_8xb32-coslr-100e_in1k.py'
+
+global_pipeline = _base_.global_pipeline + [_base_.randaugment]
+train_dataloader = dict(
+    dataset=dict(pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(
+            type='DetCoMultiView',
+            global_pipeline=global_pipeline,
+            patch_pipeline=_base_.patch_pipeline),
+        dict(type='PackInputs'),
+    ]))

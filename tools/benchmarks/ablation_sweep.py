@@ -1,0 +1,106 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Run DetCo pre-training configs at the demo's scale and tabulate them.
+
+Each config (by default every ablation of ``configs/detco/ablations/``) is
+shrunk to the demo (``mmdetco.apis.shrink_to_demo``: ResNet-18, the demo's
+view sizes, queue, data and 4-epoch budget, the variant's own head, neck
+switches and views), pre-trained, exported and fine-tuned exactly as in
+``tools/benchmarks/demo_table.py``. The table, written with every run to
+``WORK_DIR/ablation_sweep.{md,json}``, has per config (mean +- std over
+seeds):
+
+- ``gg``, ``ll``, ``lg``: the last logged value of the term, averaged over
+  the levels, as a fraction of chance ``ln(K + 1)`` (``–``: term off);
+- ``spread``: the smallest last logged embedding spread of any branch over
+  the healthy ``1 / sqrt(D)`` (0 = collapsed);
+- ``kNN``: top-1 of the pre-trained backbone on the demo objects;
+- ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
+
+The JSON also holds every term of every level, the spread and positive
+cosine of every branch and the kNN top-1 of the random initialisation.
+Runs resume where they stopped.
+
+Usage::
+
+    python tools/benchmarks/ablation_sweep.py [CONFIG ...] [--seeds 0] \
+        [--data-root data/demo] [--work-dir work_dirs/ablation_sweep]
+"""
+import argparse
+import glob
+import os
+import os.path as osp
+import statistics
+
+from mmdetco.apis import (format_table, pretrain_and_finetune,
+                          pretrain_health, save_table, shrink_to_demo)
+from mmdetco.apis.demo import ROOT
+from mmdetco.datasets import generate_demo_data
+from mmdetco.models.heads.detco_head import LOSS_TERMS
+
+METRICS = (*LOSS_TERMS, 'spread', 'kNN', 'AP', 'AP50', 'AP75')
+DIGITS = dict(gg=2, ll=2, lg=2, spread=2)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        'configs',
+        nargs='*',
+        default=sorted(
+            glob.glob(osp.join(ROOT, 'configs/detco/ablations/*.py'))),
+        help='DetCo pre-training configs (default: every ablation)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--data-root', default='data/demo')
+    parser.add_argument('--work-dir', default='work_dirs/ablation_sweep')
+    return parser.parse_args(argv)
+
+
+def config_name(config: str) -> str:
+    """The config's file name without ``.py``."""
+    return osp.splitext(osp.basename(config))[0]
+
+
+def summarise(result: dict, health: dict) -> dict:
+    """One table row of a run: its result and its health figures."""
+    chance = health['chance_loss']
+    row = dict(result)
+    for term in LOSS_TERMS:
+        values = [
+            v for k, v in health['terms'].items()
+            if k.startswith(f'loss_{term}_')
+        ]
+        if values:
+            row[term] = round(statistics.mean(values) / chance, 3)
+    row['spread'] = min(health['spread_ratio'].values())
+    return row
+
+
+def run_config(config: str, seed: int, args) -> dict:
+    """Shrink, pre-train, fine-tune; the row plus the run's details."""
+    name = config_name(config)
+    shrunk = osp.abspath(osp.join(args.work_dir, name, 'config.py'))
+    os.makedirs(osp.dirname(shrunk), exist_ok=True)
+    shrink_to_demo(config).dump(shrunk)
+    work_dir = osp.abspath(osp.join(args.work_dir, name, f'seed{seed}'))
+    result = pretrain_and_finetune(shrunk, work_dir, args.data_root, seed)
+    health = pretrain_health(shrunk, osp.join(work_dir, 'pretrain'))
+    return dict(summarise(result, health), health=health)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    generate_demo_data(args.data_root)
+    runs = {}
+    for config in args.configs:
+        runs[config_name(config)] = [
+            run_config(config, seed, args) for seed in args.seeds
+        ]
+        # after every config, so that a long sweep shows what it has
+        table = format_table(runs, METRICS,
+                             f'config ({len(args.seeds)} seeds)', DIGITS)
+        save_table(args.work_dir, 'ablation_sweep', table,
+                   dict(seeds=args.seeds, configs=args.configs, runs=runs))
+
+
+if __name__ == '__main__':
+    main()
