@@ -104,8 +104,9 @@ def demo_batch(cfg, batch_size=2):
     views = TRANSFORMS.build(cfg.train_dataloader.dataset.pipeline[1])
     rng = np.random.default_rng(0)
     samples = [
-        views(dict(img=rng.integers(0, 255, (96, 96, 3), dtype=np.uint8)))
-        ['img'] for _ in range(batch_size)
+        views(dict(
+            img=rng.integers(0, 255, (96, 96, 3), dtype=np.uint8)))['img']
+        for _ in range(batch_size)
     ]
     return [
         torch.stack([
@@ -124,7 +125,9 @@ def test_ablation_at_demo_scale_has_the_losses_its_name_says(name):
     losses = model.loss(demo_batch(cfg), None)
     assert set(losses) == {'loss'} | {
         f'{kind}_{t}_{lv}'
-        for kind in ('loss', 'acc') for t in terms for lv in levels
+        for kind in ('loss', 'acc')
+        for t in terms
+        for lv in levels
     }
     assert torch.isfinite(losses['loss'])
 
@@ -158,8 +161,7 @@ def mocov2_of(detco_cfg):
     model.backbone.depth = detco_cfg.model.backbone.depth
     model.neck.update(in_channels=channels, hid_channels=channels)
     model.update(
-        queue_len=detco_cfg.model.queue_len,
-        momentum=detco_cfg.model.momentum)
+        queue_len=detco_cfg.model.queue_len, momentum=detco_cfg.model.momentum)
     assert model.type == 'MoCo' and model.neck.type == 'MoCoV2Neck'
     assert model.head.temperature == detco_cfg.model.head.temperature
     return MODELS.build(model)
@@ -177,11 +179,10 @@ def test_res5_gg_ablation_is_mocov2():
     mocov2.queue.copy_(detco.queue_global[0])
     start = detco.backbone.conv1.weight.detach().clone()
     optimizers = [
-        torch.optim.SGD(
-            [p for p in m.parameters() if p.requires_grad],
-            lr=0.5,
-            momentum=0.9,
-            weight_decay=1e-4) for m in (detco, mocov2)
+        torch.optim.SGD([p for p in m.parameters() if p.requires_grad],
+                        lr=0.5,
+                        momentum=0.9,
+                        weight_decay=1e-4) for m in (detco, mocov2)
     ]
     for step in range(2):
         inputs = demo_batch(cfg, batch_size=4)

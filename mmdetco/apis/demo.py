@@ -150,10 +150,13 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         knn_top1_pretrained=round(knn[-1], 2))
 
 
-def pretrain_and_finetune(config: str,
-                          work_dir: str,
-                          data_root: str,
-                          seed: int = 0) -> Dict[str, float]:
+def pretrain_and_finetune(
+        config: str,
+        work_dir: str,
+        data_root: str,
+        seed: int = 0,
+        pretrain_options: Sequence[str] = (),
+        finetune_options: Sequence[str] = ()) -> Dict[str, float]:
     """Pre-train a demo-sized config, export its backbone and fine-tune the
     demo detector from it.
 
@@ -164,6 +167,10 @@ def pretrain_and_finetune(config: str,
             ``detector/`` there.
         data_root (str): The demo data folder.
         seed (int): The seed of both trainings.
+        pretrain_options (Sequence[str]): More ``KEY=VALUE`` overrides of
+            the pre-training config.
+        finetune_options (Sequence[str]): More ``KEY=VALUE`` overrides of
+            the detector config.
 
     Returns:
         dict: ``kNN_init`` and ``kNN``, the kNN top-1 of the backbone before
@@ -171,10 +178,13 @@ def pretrain_and_finetune(config: str,
         ``AP75`` of the fine-tuned detector.
     """
     pretrain_dir = osp.join(work_dir, 'pretrain')
-    checkpoint = pretrain(config, pretrain_dir, data_root, seed)
+    checkpoint = pretrain(config, pretrain_dir, data_root, seed,
+                          pretrain_options)
     backbone = export_backbone(checkpoint, osp.join(work_dir, 'backbone.pth'))
     knn = read_log(pretrain_dir, 'knn/top1')
-    ap = finetune(osp.join(work_dir, 'detector'), data_root, backbone, seed)
+    ap = finetune(
+        osp.join(work_dir, 'detector'), data_root, backbone, seed,
+        finetune_options)
     return dict(kNN_init=round(knn[0], 1), kNN=round(knn[-1], 1), **ap)
 
 

@@ -66,7 +66,7 @@ def test_local_concatenates_patches_in_order():
 
 
 @pytest.mark.parametrize('scale,local_hid', [(True, None), (False, None),
-                                              (True, (36, 72))])
+                                             (True, (36, 72))])
 def test_global_init_starts_local_mlp_as_global_mlp_of_the_mean_patch(
         scale, local_hid):
     torch.manual_seed(0)

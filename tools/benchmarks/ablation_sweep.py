@@ -18,12 +18,14 @@ seeds):
 
 The JSON also holds every term of every level, the spread and positive
 cosine of every branch and the kNN top-1 of the random initialisation.
-Runs resume where they stopped.
+Runs resume where they stopped. The demo data is generated into
+``--data-root`` unless it holds a demo data set already.
 
 Usage::
 
     python tools/benchmarks/ablation_sweep.py [CONFIG ...] [--seeds 0] \
-        [--data-root data/demo] [--work-dir work_dirs/ablation_sweep]
+        [--data-root data/demo] [--work-dir work_dirs/ablation_sweep] \
+        [--pretrain-options KEY=VALUE ...] [--finetune-options KEY=VALUE ...]
 """
 import argparse
 import glob
@@ -31,8 +33,8 @@ import os
 import os.path as osp
 import statistics
 
-from mmdetco.apis import (format_table, pretrain_and_finetune,
-                          pretrain_health, save_table, shrink_to_demo)
+from mmdetco.apis import (format_table, pretrain_and_finetune, pretrain_health,
+                          save_table, shrink_to_demo)
 from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import generate_demo_data
 from mmdetco.models.heads.detco_head import LOSS_TERMS
@@ -52,6 +54,16 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--data-root', default='data/demo')
     parser.add_argument('--work-dir', default='work_dirs/ablation_sweep')
+    parser.add_argument(
+        '--pretrain-options',
+        nargs='+',
+        default=[],
+        help='more KEY=VALUE overrides of every shrunk pre-training config')
+    parser.add_argument(
+        '--finetune-options',
+        nargs='+',
+        default=[],
+        help='more KEY=VALUE overrides of the demo detector config')
     return parser.parse_args(argv)
 
 
@@ -82,14 +94,17 @@ def run_config(config: str, seed: int, args) -> dict:
     os.makedirs(osp.dirname(shrunk), exist_ok=True)
     shrink_to_demo(config).dump(shrunk)
     work_dir = osp.abspath(osp.join(args.work_dir, name, f'seed{seed}'))
-    result = pretrain_and_finetune(shrunk, work_dir, args.data_root, seed)
+    result = pretrain_and_finetune(shrunk, work_dir, args.data_root, seed,
+                                   args.pretrain_options,
+                                   args.finetune_options)
     health = pretrain_health(shrunk, osp.join(work_dir, 'pretrain'))
     return dict(summarise(result, health), health=health)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    generate_demo_data(args.data_root)
+    if not osp.exists(osp.join(args.data_root, 'meta.json')):
+        generate_demo_data(args.data_root)
     runs = {}
     for config in args.configs:
         runs[config_name(config)] = [

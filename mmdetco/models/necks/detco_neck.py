@@ -87,14 +87,14 @@ class DetCoNeck(BaseModule):
         in_channels = tuple(in_channels)
         hid_channels = self._per_level(hid_channels, in_channels,
                                        'hid_channels')
-        local_hid_channels = self._per_level(local_hid_channels,
-                                             hid_channels,
+        local_hid_channels = self._per_level(local_hid_channels, hid_channels,
                                              'local_hid_channels')
         if local_init not in ('global', 'default'):
             raise ValueError(
                 "DetCoNeck: `local_init` must be 'global' or 'default', got "
                 f'{local_init!r}.')
-        narrower = [(g, loc) for g, loc in zip(hid_channels, local_hid_channels)
+        narrower = [(g, loc)
+                    for g, loc in zip(hid_channels, local_hid_channels)
                     if loc < g]
         if local_init == 'global' and narrower:
             raise ValueError(

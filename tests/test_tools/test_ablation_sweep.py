@@ -1,0 +1,84 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""``tools/benchmarks/ablation_sweep.py``: two ablations shrunk to tiny demo
+data, pre-trained and fine-tuned, tabulated."""
+import importlib.util
+import json
+from pathlib import Path
+
+from mmdetco.apis import format_table
+from mmdetco.datasets import generate_demo_data
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL = REPO / 'tools' / 'benchmarks' / 'ablation_sweep.py'
+ABLATIONS = REPO / 'configs' / 'detco' / 'ablations'
+TINY_PRETRAIN = [
+    'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+    'model.queue_len=16', 'train_cfg.max_epochs=1', 'custom_hooks.2.interval=1'
+]
+TINY_FINETUNE = [
+    'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+    'val_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
+    'train_cfg.val_interval=1'
+]
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('ablation_sweep', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_default_is_every_ablation():
+    args = load_tool().parse_args([])
+    assert sorted(Path(c).name for c in args.configs) == sorted(
+        p.name for p in ABLATIONS.glob('*.py'))
+
+
+def test_format_table_marks_missing_metrics():
+    table = format_table(
+        dict(
+            a=[dict(gg=0.5, kNN=40.),
+               dict(gg=0.7, kNN=42.)],
+            b=[dict(kNN=30.)]), ('gg', 'll', 'kNN'), 'config', dict(gg=2))
+    assert table.splitlines() == [
+        '| config | gg | ll | kNN |', '| --- | --- | --- | --- |',
+        '| a | 0.60 ± 0.14 | – | 41.0 ± 1.4 |', '| b | – | – | 30.0 ± 0.0 |'
+    ]
+
+
+def test_sweep_on_tiny_data(tmp_path):
+    data_root = str(tmp_path / 'data')
+    generate_demo_data(
+        data_root, num_pretrain=8, num_train=4, num_val=2, size=128)
+    configs = [
+        str(ABLATIONS / f'{name}_resnet50_8xb32-coslr-100e_in1k.py')
+        for name in ('detco-res5-gg', 'detco-gg-ll')
+    ]
+    work_dir = tmp_path / 'sweep'
+    load_tool().main([
+        *configs, '--data-root', data_root, '--work-dir',
+        str(work_dir), '--pretrain-options', *TINY_PRETRAIN,
+        '--finetune-options', *TINY_FINETUNE
+    ])
+    rows = (work_dir / 'ablation_sweep.md').read_text().splitlines()[2:]
+    cells = [[c.strip() for c in row.split('|')[1:-1]] for row in rows]
+    # config | gg | ll | lg | spread | kNN | AP | AP50 | AP75
+    assert [c[0] for c in cells] == [
+        'detco-res5-gg_resnet50_8xb32-coslr-100e_in1k',
+        'detco-gg-ll_resnet50_8xb32-coslr-100e_in1k'
+    ]
+    assert cells[0][2:4] == ['–', '–'] and cells[1][3] == '–'
+    assert all(c != '–' for c in cells[1][1:3] + cells[1][4:])
+    runs = json.loads((work_dir / 'ablation_sweep.json').read_text())['runs']
+    res5, multi = (runs[c[0]][0] for c in cells)
+    assert set(res5['health']['terms']) == {'loss_gg_res5'}
+    assert set(multi['health']['spread_ratio']) == {
+        f'{kind}_res{i}'
+        for kind in ('global', 'local')
+        for i in range(2, 6)
+    }
+    assert 0 < res5['gg'] < 1.5 and 0 <= res5['spread']
+    assert 0 <= res5['kNN'] <= 100 and 0 <= res5['AP'] <= 100
+    # the shrunk config of each run is kept with it
+    assert (work_dir / cells[0][0] / 'config.py').exists()
