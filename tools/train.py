@@ -1,9 +1,11 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Train a model from a config, as MMPretrain's ``tools/train.py`` does.
 
-Importing :mod:`mmdetco` registers DetCo into MMPretrain's registries and
-allows ``torch.load(weights_only=True)`` to read mmengine checkpoints, so
-``--resume`` and ``load_from`` work on torch >= 2.6.
+Launched on a machine without a GPU (``tools/dist_train.sh`` with
+``--cfg-options env_cfg.dist_cfg.backend=gloo``), it trains with CPU
+processes. Importing :mod:`mmdetco` registers DetCo into MMPretrain's
+registries and allows ``torch.load(weights_only=True)`` to read mmengine
+checkpoints, so ``--resume`` and ``load_from`` work on torch >= 2.6.
 """
 import argparse
 import os
@@ -16,7 +18,7 @@ from mmengine.runner import Runner
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION
 
-import mmdetco  # noqa: F401
+from mmdetco.utils import setup_cpu_distributed
 
 
 def parse_args():
@@ -152,6 +154,8 @@ def main():
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
+    # several processes on a machine without a GPU (gloo)
+    setup_cpu_distributed(cfg)
 
     # build the runner from config
     if 'runner_type' not in cfg:
