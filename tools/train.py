@@ -167,7 +167,18 @@ def main():
         runner = RUNNERS.build(cfg)
 
     # start training
-    runner.train()
+    try:
+        runner.train()
+    except FloatingPointError as error:
+        # a diverged loss (DetCo.parse_losses) stops before the weights are
+        # updated: keep that last good state
+        name = f'diverged_iter_{runner.iter}.pth'
+        runner.save_checkpoint(runner.work_dir, name)
+        runner.logger.error(
+            f'{error}\nStopped at iteration {runner.iter}; the last good '
+            f'state is {osp.join(runner.work_dir, name)} (resume from it '
+            'with --resume PATH, e.g. with a lower learning rate).')
+        raise
 
 
 if __name__ == '__main__':

@@ -70,3 +70,24 @@ def test_train_then_resume(tmp_path, data_root):
     resumed = load_state(work_dir, 'epoch_2.pth')
     assert resumed['meta']['epoch'] == 2
     assert resumed['state_dict']['queue_ptr'].item() == 0  # wrapped
+
+
+def test_diverging_run_stops_naming_the_terms_and_keeps_its_state(
+        tmp_path, data_root):
+    """An absurd learning rate makes the loss non-finite within a few
+    steps: training stops with the terms named and the last good state
+    saved, and that checkpoint holds finite weights."""
+    work_dir = tmp_path / 'work'
+    with pytest.raises(AssertionError) as failed:
+        train([sys.executable, 'tools/train.py', CONFIG], str(work_dir),
+              data_root, '--cfg-options', 'train_cfg.max_epochs=20',
+              'optim_wrapper.optimizer.lr=1e30', 'param_scheduler=[]')
+    output = str(failed.value)
+    assert 'FloatingPointError: DetCo: the loss is' in output
+    assert 'non-finite terms: loss_' in output
+    saved = list(work_dir.glob('diverged_iter_*.pth'))
+    assert len(saved) == 1 and f'the last good state is {saved[0]}' in output
+    state = torch.load(saved[0], map_location='cpu')['state_dict']
+    assert all(
+        torch.isfinite(v).all() for v in state.values()
+        if v.is_floating_point())

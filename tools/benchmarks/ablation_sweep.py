@@ -11,8 +11,9 @@ seeds):
 
 - ``gg``, ``ll``, ``lg``: the last logged value of the term, averaged over
   the levels, as a fraction of chance ``ln(K + 1)`` (``–``: term off);
-- ``spread``: the smallest last logged embedding spread of any branch over
-  the healthy ``1 / sqrt(D)`` (0 = collapsed);
+- ``spread_global``, ``spread_local``: per branch, the smallest last logged
+  embedding spread of any level over the healthy ``1 / sqrt(D)``
+  (0 = collapsed);
 - ``kNN``: top-1 of the pre-trained backbone on the demo objects;
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
 
@@ -39,8 +40,10 @@ from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import generate_demo_data
 from mmdetco.models.heads.detco_head import LOSS_TERMS
 
-METRICS = (*LOSS_TERMS, 'spread', 'kNN', 'AP', 'AP50', 'AP75')
-DIGITS = dict(gg=2, ll=2, lg=2, spread=2)
+BRANCHES = ('global', 'local')
+METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN', 'AP',
+           'AP50', 'AP75')
+DIGITS = {metric: 2 for metric in METRICS[:5]}
 
 
 def parse_args(argv=None):
@@ -83,7 +86,10 @@ def summarise(result: dict, health: dict) -> dict:
         ]
         if values:
             row[term] = round(statistics.mean(values) / chance, 3)
-    row['spread'] = min(health['spread_ratio'].values())
+    for branch in BRANCHES:
+        row[f'spread_{branch}'] = min(
+            v for k, v in health['spread_ratio'].items()
+            if k.startswith(f'{branch}_'))
     return row
 
 
