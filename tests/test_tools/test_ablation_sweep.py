@@ -63,7 +63,7 @@ def test_sweep_on_tiny_data(tmp_path):
     ])
     rows = (work_dir / 'ablation_sweep.md').read_text().splitlines()[2:]
     cells = [[c.strip() for c in row.split('|')[1:-1]] for row in rows]
-    # config | gg | ll | lg | spread_global | spread_local | kNN | AP ...
+    # config | gg | ll | lg | spread_global | spread_local | kNN_init | ...
     assert [c[0] for c in cells] == [
         'detco-res5-gg_resnet50_8xb32-coslr-100e_in1k',
         'detco-gg-ll_resnet50_8xb32-coslr-100e_in1k'

@@ -58,7 +58,7 @@ def test_two_cpu_processes_train_in_step(data_root, tmp_path):
         tmp_path, data_root, 'env_cfg.dist_cfg.backend=gloo', port=29531)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [
-        torch.load(tmp_path / 'work' / f'rank{r}.pth', weights_only=True)
+        torch.load(tmp_path / 'work' / f'rank{r}.pth')
         for r in (0, 1)
     ]
     # 2 epochs x 2 iterations x global batch 2 x 4 keys
@@ -74,8 +74,7 @@ def test_two_cpu_processes_train_in_step(data_root, tmp_path):
     log = '\n'.join(p.read_text() for p in (tmp_path / 'work').glob('*/*.log'))
     assert 'Distributed training: True' in log
     assert "'backend': 'gloo'" in log
-    checkpoint = torch.load(
-        tmp_path / 'work' / f'epoch_{EPOCHS}.pth', weights_only=False)
+    checkpoint = torch.load(tmp_path / 'work' / f'epoch_{EPOCHS}.pth')
     torch.testing.assert_close(checkpoint['state_dict']['queue_global'],
                                ranks[0]['queue_global'])
 

@@ -14,11 +14,13 @@ seeds):
 - ``spread_global``, ``spread_local``: per branch, the smallest last logged
   embedding spread of any level over the healthy ``1 / sqrt(D)``
   (0 = collapsed);
-- ``kNN``: top-1 of the pre-trained backbone on the demo objects;
+- ``kNN_init``, ``kNN``: top-1 on the demo objects of the backbone's
+  random initialisation (it differs between configs, as the model's size
+  changes the random draws) and of the pre-trained backbone;
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
 
-The JSON also holds every term of every level, the spread and positive
-cosine of every branch and the kNN top-1 of the random initialisation.
+The JSON also holds every term of every level and the spread and positive
+cosine of every branch and level.
 Runs resume where they stopped. The demo data is generated into
 ``--data-root`` unless it holds a demo data set already.
 
@@ -41,8 +43,8 @@ from mmdetco.datasets import generate_demo_data
 from mmdetco.models.heads.detco_head import LOSS_TERMS
 
 BRANCHES = ('global', 'local')
-METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN', 'AP',
-           'AP50', 'AP75')
+METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init',
+           'kNN', 'AP', 'AP50', 'AP75')
 DIGITS = {metric: 2 for metric in METRICS[:5]}
 
 
