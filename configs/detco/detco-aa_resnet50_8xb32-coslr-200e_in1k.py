@@ -4,7 +4,7 @@ _base_ = './detco_resnet50_8xb32-coslr-200e_in1k.py'
 global_pipeline = _base_.global_pipeline + [_base_.randaugment]
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip', max_skipped=100),
         dict(
             type='DetCoMultiView',
             global_pipeline=global_pipeline,

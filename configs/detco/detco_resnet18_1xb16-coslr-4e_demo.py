@@ -40,7 +40,7 @@ train_dataloader = dict(
         data_prefix='pretrain/images',
         with_label=False,
         pipeline=[
-            dict(type='LoadImageFromFile'),
+            dict(type='LoadImageOrSkip', max_skipped=100),
             dict(
                 type='DetCoMultiView',
                 global_pipeline=global_pipeline,

@@ -62,7 +62,7 @@ randaugment = dict(
     hparams=dict(pad_val=[104, 116, 124], interpolation='bicubic'))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip', max_skipped=100),
     dict(
         type='DetCoMultiView',
         global_pipeline=global_pipeline,

@@ -8,7 +8,7 @@ patch_pipeline = _base_.patch_pipeline[:-1] + [
 ]
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip', max_skipped=100),
         dict(
             type='DetCoMultiView',
             global_pipeline=_base_.global_pipeline,

@@ -40,6 +40,29 @@ class DetCoMultiView(BaseTransform):
                  patch_pipeline: List[dict]) -> None:
         self.global_pipeline = self._compose(global_pipeline)
         self.patch_pipeline = self._compose(patch_pipeline)
+        self._check_patch_sizes()
+
+    def _check_patch_sizes(self) -> None:
+        """Fail at build time, not at the first image, if the crop of the
+        patch pipeline is too small for its jigsaw patches."""
+        transforms = self.patch_pipeline.transforms
+        crops = [
+            t for t in transforms if type(t).__name__ == 'RandomResizedCrop'
+        ]
+        jigsaws = [
+            t for t in transforms if type(t).__name__ == 'JigsawPatches'
+        ]
+        if not crops or not jigsaws:
+            return
+        side = min(crops[-1].scale)
+        grid, patch = jigsaws[-1].grid_size, jigsaws[-1].patch_size
+        if side // grid < patch:
+            raise ValueError(
+                f'DetCoMultiView: patch_pipeline crops to {side} px '
+                f'(RandomResizedCrop scale), cut by JigsawPatches into '
+                f'{grid} x {grid} cells of {side // grid} px, smaller than '
+                f'its patch_size={patch}. Raise the scale to at least '
+                f'{grid * patch} or lower patch_size / grid_size.')
 
     @staticmethod
     def _compose(transforms: List[dict]) -> Compose:
