@@ -80,6 +80,8 @@ custom_hooks = [
                 ann_file='annotations/instances_val.json',
                 data_prefix='val')),
         interval=2),
+    dict(type='RNGStateHook'),
+    dict(type='PreemptionHook', signals=('SIGTERM', 'SIGUSR1')),
 ]
 
 param_scheduler = [

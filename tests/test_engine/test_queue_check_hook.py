@@ -1,5 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 
@@ -10,11 +11,15 @@ def runner(queue_len, batch_size, drop_last=True):
     return SimpleNamespace(
         model=SimpleNamespace(queue_len=queue_len),
         train_dataloader=SimpleNamespace(
-            batch_size=batch_size, drop_last=drop_last))
+            batch_size=batch_size, drop_last=drop_last),
+        logger=mock.Mock())
 
 
-def test_divisible_queue_passes():
-    DetCoQueueCheckHook().before_train(runner(65536, 32))
+def test_divisible_queue_passes_and_logs_the_global_batch():
+    r = runner(65536, 32)
+    DetCoQueueCheckHook().before_train(r)
+    assert 'global batch of 32 = 32 x 1 processes' in \
+        r.logger.info.call_args[0][0]
 
 
 def test_indivisible_queue_names_the_fields():

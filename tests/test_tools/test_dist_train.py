@@ -74,6 +74,8 @@ def test_two_cpu_processes_train_in_step(data_root, tmp_path):
     log = '\n'.join(p.read_text() for p in (tmp_path / 'work').glob('*/*.log'))
     assert 'Distributed training: True' in log
     assert "'backend': 'gloo'" in log
+    # the keys of both processes' data reach the queues
+    assert f'global batch of {2 * BATCH} = {BATCH} x 2 processes' in log
     checkpoint = torch.load(tmp_path / 'work' / f'epoch_{EPOCHS}.pth')
     torch.testing.assert_close(checkpoint['state_dict']['queue_global'],
                                ranks[0]['queue_global'])

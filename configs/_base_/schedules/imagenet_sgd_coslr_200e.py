@@ -7,7 +7,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=200, by_epoch=True, begin=0, end=200)
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+# EpochBasedTrainLoop that also resumes inside an epoch (after pre-emption)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200)
 
 # `--auto-scale-lr` scales lr linearly from this batch size.
 auto_scale_lr = dict(base_batch_size=256)

@@ -20,7 +20,8 @@ class DetCoQueueCheckHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
-        """Raise a ``ValueError`` if the queue and the batch do not fit."""
+        """Raise a ``ValueError`` if the queue and the batch do not fit;
+        log the global batch otherwise."""
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         queue_len = getattr(model, 'queue_len', None)
@@ -39,3 +40,7 @@ class DetCoQueueCheckHook(Hook):
             raise ValueError(
                 'A momentum-contrast queue needs full batches: set '
                 '`train_dataloader.drop_last=True`.')
+        runner.logger.info(
+            f'Queues of {queue_len} keys; every step enqueues the keys of '
+            f'the global batch of {global_batch} = {loader.batch_size} x '
+            f'{get_world_size()} processes.')
