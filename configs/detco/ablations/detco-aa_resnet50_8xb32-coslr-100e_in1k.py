@@ -1,13 +1,9 @@
-# Ablation 12: DetCo+AA at 100 epochs: RandAugment on the global views.
-_base_ = '../detco_resnet50_8xb32-coslr-100e_in1k.py'
+# Ablation 12: DetCo+AA (RandAugment on the global views) at 100 epochs: the
+# DetCo+AA config with the 100-epoch schedule of
+# ../detco_resnet50_8xb32-coslr-100e_in1k.py.
+_base_ = '../detco-aa_resnet50_8xb32-coslr-200e_in1k.py'
 
-global_pipeline = _base_.global_pipeline + [_base_.randaugment]
-train_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(type='LoadImageOrSkip', max_skipped=100),
-        dict(
-            type='DetCoMultiView',
-            global_pipeline=global_pipeline,
-            patch_pipeline=_base_.patch_pipeline),
-        dict(type='PackInputs'),
-    ]))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=100, by_epoch=True, begin=0, end=100)
+]
+train_cfg = dict(max_epochs=100)
