@@ -11,7 +11,8 @@ def format_table(results: Dict[str, List[dict]],
                  metrics: Sequence[str],
                  first_column: str,
                  digits: Optional[Dict[str, int]] = None) -> str:
-    """A Markdown table: one row per entry, mean +- sample std per metric.
+    """A Markdown table: one row per entry, mean +- sample std per metric
+    (the value alone for a single run).
 
     Args:
         results (dict): Row name -> the results of its runs (one dict per
@@ -36,9 +37,11 @@ def format_table(results: Dict[str, List[dict]],
             if not values:
                 cells.append('–')
                 continue
-            spread = statistics.stdev(values) if len(values) > 1 else 0.
             n = (digits or {}).get(metric, 1)
-            cells.append(f'{statistics.mean(values):.{n}f} ± {spread:.{n}f}')
+            cell = f'{statistics.mean(values):.{n}f}'
+            if len(values) > 1:
+                cell += f' ± {statistics.stdev(values):.{n}f}'
+            cells.append(cell)
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -43,7 +43,7 @@ def test_format_table_marks_missing_metrics():
             b=[dict(kNN=30.)]), ('gg', 'll', 'kNN'), 'config', dict(gg=2))
     assert table.splitlines() == [
         '| config | gg | ll | kNN |', '| --- | --- | --- | --- |',
-        '| a | 0.60 ± 0.14 | – | 41.0 ± 1.4 |', '| b | – | – | 30.0 ± 0.0 |'
+        '| a | 0.60 ± 0.14 | – | 41.0 ± 1.4 |', '| b | – | – | 30.0 |'
     ]
 
 
