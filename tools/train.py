@@ -18,6 +18,7 @@ from mmengine.runner import Runner
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION
 
+from mmdetco.apis import apply_gpu_augmentation
 from mmdetco.utils import setup_cpu_distributed
 
 
@@ -35,8 +36,16 @@ def parse_args():
         'in the work directory.')
     parser.add_argument(
         '--amp',
+        nargs='?',
+        choices=['fp16', 'bf16'],
+        const='fp16',
+        help='enable automatic-mixed-precision training (fp16 by default, '
+        'or bf16)')
+    parser.add_argument(
+        '--gpu-aug',
         action='store_true',
-        help='enable automatic-mixed-precision training')
+        help='colour jitter, greyscale and blur of the views on the device '
+        '(sets `gpu_augmentation = True`, see docs/en/performance.md)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -100,9 +109,13 @@ def merge_args(cfg, args):
                                 osp.splitext(osp.basename(args.config))[0])
 
     # enable automatic-mixed-precision training
-    if args.amp is True:
+    if args.amp is not None:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        cfg.optim_wrapper.dtype = dict(
+            fp16='float16', bf16='bfloat16')[args.amp]
+    if args.gpu_aug:
+        cfg.gpu_augmentation = True
 
     # resume training
     if args.resume == 'auto':
@@ -143,7 +156,7 @@ def merge_args(cfg, args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
-    return cfg
+    return apply_gpu_augmentation(cfg, args.config)
 
 
 def main():

@@ -3,10 +3,12 @@ from .demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
                    export_backbone, finetune, pretrain, pretrain_and_finetune,
                    pretrain_health, read_log)
 from .demo_scale import shrink_to_demo
+from .gpu_augmentation import apply_gpu_augmentation
 from .tables import format_table, save_table
 
 __all__ = [
-    'DETCO_CONFIG', 'DETECTOR_CONFIG', 'MOCOV2_CONFIG', 'export_backbone',
-    'finetune', 'format_table', 'pretrain', 'pretrain_and_finetune',
-    'pretrain_health', 'read_log', 'save_table', 'shrink_to_demo'
+    'apply_gpu_augmentation', 'DETCO_CONFIG', 'DETECTOR_CONFIG',
+    'MOCOV2_CONFIG', 'export_backbone', 'finetune', 'format_table', 'pretrain',
+    'pretrain_and_finetune', 'pretrain_health', 'read_log', 'save_table',
+    'shrink_to_demo'
 ]

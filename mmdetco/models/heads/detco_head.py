@@ -2,11 +2,10 @@
 from typing import Dict, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 
-from ..utils import contrastive_top1
+from ..utils import contrastive_top1, queue_info_nce
 
 #: The three DetCo contrasts: the kind (``g`` global view, ``l`` patch set)
 #: of the query, of the positive key and of the negative queue.
@@ -15,40 +14,6 @@ LOSS_TERMS = {
     'll': ('l', 'l', 'l'),
     'lg': ('l', 'g', 'g'),
 }
-
-
-def contrastive_logits(query: torch.Tensor, key: torch.Tensor,
-                       queue: torch.Tensor,
-                       temperature: float) -> torch.Tensor:
-    """The logits ``[positive, K negatives] / tau`` of each query.
-
-    Args:
-        query (torch.Tensor): ``(N, D)`` L2-normalised queries.
-        key (torch.Tensor): ``(N, D)`` L2-normalised positive keys.
-        queue (torch.Tensor): ``(D, K)`` negative keys.
-        temperature (float): The temperature tau.
-
-    Returns:
-        torch.Tensor: ``(N, 1 + K)`` logits, the positive first.
-    """
-    l_pos = torch.einsum('nc,nc->n', query, key).unsqueeze(-1)
-    l_neg = torch.einsum('nc,ck->nk', query, queue)
-    return torch.cat([l_pos, l_neg], dim=1) / temperature
-
-
-def info_nce(logits: torch.Tensor) -> torch.Tensor:
-    """InfoNCE: the cross-entropy of ``logits`` with the positive first.
-
-    Args:
-        logits (torch.Tensor): ``(N, 1 + K)`` logits of
-            :func:`contrastive_logits`.
-
-    Returns:
-        torch.Tensor: The mean loss over the batch.
-    """
-    labels = torch.zeros(
-        logits.shape[0], dtype=torch.long, device=logits.device)
-    return nn.functional.cross_entropy(logits, labels)
 
 
 @MODELS.register_module()
@@ -117,9 +82,9 @@ class DetCoHead(BaseModule):
             q_local (Sequence[torch.Tensor]): Local queries.
             k_local (Sequence[torch.Tensor]): Local positive keys.
             queue_global (torch.Tensor): ``(L, D, K)`` global queues.
-            queue_local (torch.Tensor): ``(L, D, K)`` local queues. Both are
-                kept for the backward pass: pass copies if the buffers are
-                updated in place before it.
+            queue_local (torch.Tensor): ``(L, D, K)`` local queues. Neither
+                is kept for the backward pass (:func:`queue_info_nce`): the
+                buffers may be updated in place once this returns.
 
         Returns:
             Dict[str, torch.Tensor]: ``loss`` is the weighted total that is
@@ -136,15 +101,25 @@ class DetCoHead(BaseModule):
         total = 0.
         for i, (level,
                 weight) in enumerate(zip(self.levels, self.level_weights)):
-            for term in self.loss_terms:
-                q_kind, k_kind, n_kind = LOSS_TERMS[term]
-                query = feats[q_kind][0][i]
-                key = feats[k_kind][1][i]
-                queue = feats[n_kind][2][i]
-                logits = contrastive_logits(query, key, queue,
-                                            self.temperature)
-                value = info_nce(logits)
-                total = total + weight * value
-                losses[f'loss_{term}_{level}'] = value.detach()
-                accuracies[f'acc_{term}_{level}'] = contrastive_top1(logits)
+            # the terms against one queue in one pass over it
+            for n_kind in ('g', 'l'):
+                terms = [
+                    t for t in self.loss_terms if LOSS_TERMS[t][2] == n_kind
+                ]
+                if not terms:
+                    continue
+                query = torch.cat(
+                    [feats[LOSS_TERMS[t][0]][0][i] for t in terms])
+                key = torch.cat([feats[LOSS_TERMS[t][1]][1][i] for t in terms])
+                values, logits = queue_info_nce(query, key,
+                                                feats[n_kind][2][i],
+                                                self.temperature)
+                for term, value, term_logits in zip(
+                        terms, values.chunk(len(terms)),
+                        logits.chunk(len(terms))):
+                    value = value.mean()
+                    total = total + weight * value
+                    losses[f'loss_{term}_{level}'] = value.detach()
+                    accuracies[f'acc_{term}_{level}'] = contrastive_top1(
+                        term_logits)
         return dict(loss=total, **losses, **accuracies)

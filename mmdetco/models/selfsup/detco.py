@@ -59,6 +59,14 @@ class DetCo(BaseSelfSupervisor):
         symmetric (bool): Also contrast views 2 as queries against views 1
             as keys and average the two losses; the keys of both directions
             are enqueued. Defaults to False, as in MoCo v2.
+        channels_last (bool): Keep the backbone weights and the views in
+            the ``channels_last`` memory format (faster convolutions on
+            tensor cores, mostly with ``--amp``). Defaults to False.
+        compile (bool | dict): ``torch.compile`` the backbones and necks of
+            both encoders in place (``nn.Module.compile``: the state dict and
+            checkpoints are unchanged); a dict is passed as its arguments.
+            The queues, the loss and the momentum update stay eager.
+            Defaults to False.
         log_health (bool): Also return, for logging, the health figures of
             every level and kind (``global``, ``local``): ``spread_{kind}_
             {level}`` (see :func:`embedding_spread`) of the queries and
@@ -80,6 +88,8 @@ class DetCo(BaseSelfSupervisor):
                  feat_dim: int = 128,
                  momentum: float = 0.001,
                  symmetric: bool = False,
+                 channels_last: bool = False,
+                 compile: Union[bool, dict] = False,
                  log_health: bool = False,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -107,9 +117,16 @@ class DetCo(BaseSelfSupervisor):
         self.log_health = log_health
         self.queue_len = queue_len
         self.feat_dim = feat_dim
+        self.channels_last = channels_last
+        if channels_last:
+            self.backbone.to(memory_format=torch.channels_last)
 
         self.encoder_k = ExponentialMovingAverage(
             nn.Sequential(self.backbone, self.neck), momentum)
+        if compile:
+            options = compile if isinstance(compile, dict) else {}
+            for module in (self.backbone, self.neck, *self.encoder_k.module):
+                module.compile(**options)
 
         for kind in ('global', 'local'):
             queue = torch.randn(num_levels, feat_dim, queue_len)
@@ -146,8 +163,12 @@ class DetCo(BaseSelfSupervisor):
                 patches: torch.Tensor) -> Embeddings:
         """Embed a global view and a patch set with backbone + neck."""
         backbone, neck = encoder
+        patches = patches.flatten(0, 1)
+        if self.channels_last:
+            image = image.contiguous(memory_format=torch.channels_last)
+            patches = patches.contiguous(memory_format=torch.channels_last)
         global_feats = backbone(image)
-        local_feats = backbone(patches.flatten(0, 1))
+        local_feats = backbone(patches)
         return neck(global_feats, local_feats)
 
     @torch.no_grad()
@@ -211,9 +232,9 @@ class DetCo(BaseSelfSupervisor):
                 for _, k in directions
             }
 
-        # one snapshot of the queues for every term: the buffers are updated
-        # in place below, before the backward pass
-        queues = (self.queue_global.clone(), self.queue_local.clone())
+        # the head keeps no reference to the queues for the backward pass
+        # (queue_info_nce), so they are updated in place below, uncopied
+        queues = (self.queue_global, self.queue_local)
         losses = []
         for q, k in directions:
             q_global, q_local = self._encode(query_encoder, images[q],

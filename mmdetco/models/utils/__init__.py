@@ -1,8 +1,11 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+from .detco_data_preprocessor import DetCoDataPreprocessor
 from .embedding_health import (contrastive_top1, embedding_spread,
                                healthy_spread, positive_cosine)
+from .queue_info_nce import queue_info_nce
+from .view_augmentation import DetCoViewAugmentation
 
 __all__ = [
-    'contrastive_top1', 'embedding_spread', 'healthy_spread',
-    'positive_cosine'
+    'DetCoDataPreprocessor', 'DetCoViewAugmentation', 'contrastive_top1',
+    'embedding_spread', 'healthy_spread', 'positive_cosine', 'queue_info_nce'
 ]

@@ -1,0 +1,52 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from typing import Optional
+
+from mmpretrain.models.utils import SelfSupDataPreprocessor
+from mmpretrain.registry import MODELS
+
+from .view_augmentation import DetCoViewAugmentation
+
+
+@MODELS.register_module()
+class DetCoDataPreprocessor(SelfSupDataPreprocessor):
+    """``SelfSupDataPreprocessor`` that can also augment the DetCo views on
+    the device.
+
+    With ``augmentation`` set, the colour jitter, greyscale and blur of the
+    views run here in training, batched on the model's device, after the
+    BGR -> RGB conversion and before the normalisation; the CPU pipeline
+    then only decodes, crops, flips and cuts the patches. Set
+    ``gpu_augmentation = True`` in a config (or ``tools/train.py
+    --gpu-aug``) and :func:`mmdetco.apis.apply_gpu_augmentation` moves the
+    operations of the pipeline here. Without ``augmentation`` (and outside
+    training) it is ``SelfSupDataPreprocessor``.
+
+    Args:
+        augmentation (dict, optional): The arguments of
+            :class:`DetCoViewAugmentation`. Defaults to None.
+        **kwargs: The arguments of ``SelfSupDataPreprocessor``.
+    """
+
+    def __init__(self, augmentation: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if augmentation is not None and not self._channel_conversion:
+            raise ValueError(
+                'DetCoDataPreprocessor: `augmentation` works on RGB images; '
+                'set `to_rgb=True` (the pipeline loads BGR).')
+        self.augmentation = None if augmentation is None else \
+            DetCoViewAugmentation(**augmentation)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Cast, convert to RGB, augment (in training) and normalise."""
+        if not (training and self.augmentation is not None):
+            return super().forward(data, training)
+        normalize, self._enable_normalize = self._enable_normalize, False
+        try:
+            data = super().forward(data, training)
+        finally:
+            self._enable_normalize = normalize
+        views = data['inputs']
+        views = self.augmentation(views, (len(views) - 2) // 2)
+        if normalize:
+            views = [(view - self.mean) / self.std for view in views]
+        return dict(inputs=views, data_samples=data['data_samples'])

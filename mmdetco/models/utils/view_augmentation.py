@@ -1,0 +1,131 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+import math
+from typing import Dict, List, Optional, Sequence
+
+import kornia.augmentation as K
+import torch
+import torch.nn as nn
+
+# the parameters kornia draws once per image (the others are per call)
+_PER_IMAGE = ('brightness_factor', 'contrast_factor', 'saturation_factor',
+              'hue_factor', 'sigma', 'batch_prob')
+
+
+def _per_image(params: Dict[str, torch.Tensor], index: torch.Tensor,
+               repeats: int, shape: torch.Size) -> Dict[str, torch.Tensor]:
+    """Select (``index``) and repeat (``repeats`` times each) the per-image
+    parameters of a kornia augmentation for an input of ``shape``."""
+    params = {
+        name:
+        value[index].repeat_interleave(repeats, 0)
+        if name in _PER_IMAGE else value
+        for name, value in params.items()
+    }
+    params['forward_input_shape'] = torch.tensor(shape)
+    return params
+
+
+class DetCoViewAugmentation(nn.Module):
+    """The colour jitter, greyscale and blur of the DetCo views, batched on
+    the device (kornia), with independent random parameters per image and
+    per view.
+
+    The same operations, probabilities and ranges as MMPretrain's
+    ``RandomApply([ColorJitter])``, ``RandomGrayscale`` and ``GaussianBlur``
+    of the CPU pipeline (see ``gpu_augmentation`` in
+    ``configs/_base_/datasets/imagenet_bs32_detco.py``):
+
+    - colour jitter: brightness, contrast, saturation and hue factors drawn
+      per image, applied in an order drawn per image (as on the CPU; kornia
+      alone draws one order per batch);
+    - greyscale with the given RGB weights;
+    - Gaussian blur with a sigma drawn uniformly per image, edge pixels
+      replicated (as PIL does).
+
+    A patch set is one image cropped once and cut into patches, so its
+    patches share one draw: colour and greyscale are applied to the set's
+    patches side by side as one image (contrast blends with the mean of the
+    set's patches, on the CPU with that of the whole crop), and the blur
+    with the set's sigma to each patch alone (at patch borders edge pixels
+    are replicated instead of the crop's neighbouring pixels).
+
+    Args:
+        color_jitter (dict, optional): ``brightness``, ``contrast``,
+            ``saturation``, ``hue`` (as in ``ColorJitter``) and ``prob``.
+        grayscale (dict, optional): ``prob`` and ``rgb_weights``.
+        blur (dict, optional): ``sigma_range`` ``(min, max)``, ``prob`` and
+            optionally ``kernel_size`` (default ``2 * ceil(3 * max) + 1``).
+    """
+
+    def __init__(self,
+                 color_jitter: Optional[dict] = None,
+                 grayscale: Optional[dict] = None,
+                 blur: Optional[dict] = None) -> None:
+        super().__init__()
+        self.color_jitter = self.grayscale = self.blur = None
+        if color_jitter is not None:
+            cfg = dict(color_jitter)
+            self.color_jitter = K.ColorJitter(p=cfg.pop('prob'), **cfg)
+        if grayscale is not None:
+            self.grayscale = K.RandomGrayscale(
+                rgb_weights=torch.tensor(grayscale['rgb_weights']),
+                p=grayscale['prob'])
+        if blur is not None:
+            low, high = blur['sigma_range']
+            kernel = blur.get('kernel_size', 2 * math.ceil(3 * high) + 1)
+            self.blur = K.RandomGaussianBlur(
+                kernel, (low, high), p=blur['prob'], border_type='replicate')
+
+    def forward(self, views: Sequence[torch.Tensor],
+                num_patches: int) -> List[torch.Tensor]:
+        """Augment the views of :class:`DetCoMultiView`.
+
+        Args:
+            views (Sequence[torch.Tensor]): ``2 + 2 * num_patches`` batches
+                ``(N, 3, H, W)``, RGB in ``[0, 255]``: the global views, then
+                the patches of set 1 and of set 2.
+            num_patches (int): Patches per set.
+
+        Returns:
+            List[torch.Tensor]: The augmented views, in the same order.
+        """
+        if len(views) != 2 + 2 * num_patches:
+            raise ValueError(
+                f'DetCoViewAugmentation: expected {2 + 2 * num_patches} '
+                f'views (2 global, 2 x {num_patches} patches), got '
+                f'{len(views)}.')
+        out = [self._augment(view.unsqueeze(1))[:, 0] for view in views[:2]]
+        for start in (2, 2 + num_patches):
+            patches = torch.stack(views[start:start + num_patches], dim=1)
+            out.extend(self._augment(patches).unbind(1))
+        return out
+
+    def _augment(self, images: torch.Tensor) -> torch.Tensor:
+        """Augment ``(N, n, 3, h, w)`` images, one draw per ``n`` of them."""
+        num, n, c, h, w = images.shape
+        x = images / 255.
+        # the n images of a draw side by side: (N, 3, h, n * w)
+        x = x.permute(0, 2, 3, 1, 4).reshape(num, c, h, n * w)
+        if self.color_jitter is not None:
+            x = self._jitter(x)
+        if self.grayscale is not None:
+            x = self.grayscale(x)
+        x = x.reshape(num, c, h, n, w).permute(0, 3, 1, 2, 4).flatten(0, 1)
+        if self.blur is not None:
+            params = self.blur.forward_parameters(torch.Size((num, c, h, w)))
+            x = self.blur(
+                x, params=_per_image(params, torch.arange(num), n, x.shape))
+        return x.unflatten(0, (num, n)) * 255.
+
+    def _jitter(self, x: torch.Tensor) -> torch.Tensor:
+        """Colour jitter with an order of the four steps drawn per image."""
+        params = self.color_jitter.forward_parameters(x.shape)
+        orders = torch.rand(x.shape[0], 4).argsort(dim=1)
+        out = torch.empty_like(x)
+        for order in orders.unique(dim=0):
+            index = (orders == order).all(dim=1).nonzero()[:, 0]
+            images = x[index.to(x.device)]
+            subset = _per_image(params, index, 1, images.shape)
+            subset['order'] = order
+            out[index.to(x.device)] = self.color_jitter(images, params=subset)
+        return out
