@@ -14,14 +14,14 @@ model = dict(
 
 global_pipeline = [
     dict(
-        type='RandomResizedCrop',
+        type='FastRandomResizedCrop',
         scale=64,
         crop_ratio_range=(0.2, 1.),
         backend='pillow'),
 ] + _base_.view_augmentation
 patch_pipeline = [
     dict(
-        type='RandomResizedCrop',
+        type='FastRandomResizedCrop',
         scale=72,
         crop_ratio_range=(0.6, 1.),
         backend='pillow'),

@@ -13,7 +13,10 @@ from .demo import DETCO_CONFIG, ROOT
 #: The neck fields that count channels of the backbone levels.
 CHANNEL_FIELDS = ('in_channels', 'hid_channels', 'local_hid_channels')
 #: Per transform type, the field that sets the size of a view.
-SIZE_FIELDS = dict(RandomResizedCrop='scale', JigsawPatches='patch_size')
+SIZE_FIELDS = dict(
+    RandomResizedCrop='scale',
+    FastRandomResizedCrop='scale',
+    JigsawPatches='patch_size')
 
 
 def _expansion(depth: int) -> int:

@@ -22,10 +22,10 @@ def _device_op(transform: dict, path: str) -> Tuple[str, dict]:
             _jitter(transform['transforms'][0]), prob=transform['prob'])
     if kind == 'ColorJitter':
         return 'color_jitter', dict(_jitter(transform), prob=1.)
-    if kind == 'RandomGrayscale':
+    if kind in ('RandomGrayscale', 'FastRandomGrayscale'):
         if not transform.get('keep_channels', False):
-            raise ValueError(f'{path}: gpu_augmentation needs RandomGrayscale'
-                             ' with keep_channels=True.')
+            raise ValueError(f'{path}: gpu_augmentation needs {kind} with '
+                             'keep_channels=True.')
         weights = transform.get('channel_weights', (1., 1., 1.))
         # the CPU weights are in the pipeline's BGR order
         rgb = [w / sum(weights) for w in reversed(weights)]

@@ -3,6 +3,7 @@ import copy
 from typing import List
 
 from mmcv.transforms import BaseTransform, Compose
+from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 
@@ -46,9 +47,7 @@ class DetCoMultiView(BaseTransform):
         """Fail at build time, not at the first image, if the crop of the
         patch pipeline is too small for its jigsaw patches."""
         transforms = self.patch_pipeline.transforms
-        crops = [
-            t for t in transforms if type(t).__name__ == 'RandomResizedCrop'
-        ]
+        crops = [t for t in transforms if isinstance(t, RandomResizedCrop)]
         jigsaws = [
             t for t in transforms if type(t).__name__ == 'JigsawPatches'
         ]

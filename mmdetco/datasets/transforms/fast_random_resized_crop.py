@@ -1,0 +1,42 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+import mmcv
+import numpy as np
+from mmpretrain.datasets.transforms import RandomResizedCrop
+from mmpretrain.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class FastRandomResizedCrop(RandomResizedCrop):
+    """MMPretrain's ``RandomResizedCrop``, without its slow copy.
+
+    The same crop parameters and output, pixel for pixel: the crop is made
+    contiguous before it is resized, so that the ``pillow`` backend reads it
+    as a buffer instead of copying the strided view element by element
+    (about 2 ms per crop of an ImageNet-sized image).
+
+    Required Keys:
+
+    - img
+
+    Modified Keys:
+
+    - img
+    - img_shape
+
+    Args:
+        **kwargs: The arguments of ``RandomResizedCrop``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Crop ``results['img']`` at random and resize the crop."""
+        img = results['img']
+        top, left, height, width = self.rand_crop_params(img)
+        crop = np.ascontiguousarray(img[top:top + height, left:left + width])
+        img = mmcv.imresize(
+            crop,
+            tuple(self.scale[::-1]),
+            interpolation=self.interpolation,
+            backend=self.backend)
+        results['img'] = img
+        results['img_shape'] = img.shape
+        return results
