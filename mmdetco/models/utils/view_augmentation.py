@@ -95,7 +95,7 @@ class DetCoViewAugmentation(nn.Module):
                 f'views (2 global, 2 x {num_patches} patches), got '
                 f'{len(views)}.')
         out = [self._augment(view.unsqueeze(1))[:, 0] for view in views[:2]]
-        for start in (2, 2 + num_patches):
+        for start in (2, 2 + num_patches) if num_patches else ():
             patches = torch.stack(views[start:start + num_patches], dim=1)
             out.extend(self._augment(patches).unbind(1))
         return out

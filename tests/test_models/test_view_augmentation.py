@@ -1,0 +1,148 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Device-side augmentation of the DetCo views (``gpu_augmentation``),
+checked on CPU tensors against the CPU pipeline it replaces."""
+import copy
+import os.path as osp
+import random
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.registry import TRANSFORMS
+
+import mmdetco  # noqa: F401
+from mmdetco.apis import apply_gpu_augmentation
+from mmdetco.models.utils import DetCoViewAugmentation
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+DEMO = osp.join(ROOT, 'configs', 'detco',
+                'detco_resnet18_1xb16-coslr-4e_demo.py')
+BASE = osp.join(ROOT, 'configs', 'detco',
+                'detco_resnet50_8xb32-coslr-200e_in1k.py')
+
+
+def gpu_aug(path=DEMO):
+    cfg = Config.fromfile(path)
+    cfg.gpu_augmentation = True
+    return apply_gpu_augmentation(cfg, path)
+
+
+def multi_view(cfg):
+    return next(t for t in cfg.train_dataloader.dataset.pipeline
+                if t['type'] == 'DetCoMultiView')
+
+
+def types(pipeline):
+    return [t['type'] for t in pipeline]
+
+
+def test_switch_moves_colour_greyscale_and_blur_to_the_preprocessor():
+    cfg = gpu_aug(BASE)
+    views = multi_view(cfg)
+    assert types(views['global_pipeline']) == [
+        'FastRandomResizedCrop', 'RandomFlip'
+    ]
+    assert types(views['patch_pipeline']) == [
+        'FastRandomResizedCrop', 'RandomFlip', 'JigsawPatches'
+    ]
+    preprocessor = cfg.data_preprocessor
+    assert preprocessor.type == 'DetCoDataPreprocessor'
+    assert preprocessor.augmentation == dict(
+        color_jitter=dict(
+            brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, prob=0.8),
+        grayscale=dict(
+            prob=0.2,
+            # BGR (0.114, 0.587, 0.2989) of the CPU path, now RGB
+            rgb_weights=pytest.approx([0.2989 / 0.9999, 0.587 / 0.9999,
+                                       0.114 / 0.9999])),
+        blur=dict(sigma_range=(0.1, 2.0), prob=0.5))
+    # off by default: the config is left alone
+    plain = Config.fromfile(BASE)
+    assert apply_gpu_augmentation(copy.deepcopy(plain)).to_dict() == \
+        plain.to_dict()
+
+
+def test_switch_refuses_what_it_cannot_move():
+    with pytest.raises(ValueError, match='RandAugment follows them'):
+        gpu_aug(osp.join(ROOT, 'configs', 'detco',
+                         'detco-aa_resnet50_8xb32-coslr-200e_in1k.py'))
+    cfg = Config.fromfile(DEMO)
+    cfg.gpu_augmentation = True
+    multi_view(cfg)['patch_pipeline'][1]['prob'] = 0.5
+    with pytest.raises(ValueError, match='same colour/greyscale/blur'):
+        apply_gpu_augmentation(cfg, 'my_config.py')
+
+
+def augmentation():
+    return DetCoViewAugmentation(**gpu_aug().data_preprocessor.augmentation)
+
+
+def test_shapes_and_one_draw_per_patch_set():
+    torch.manual_seed(0)
+    aug = DetCoViewAugmentation(
+        color_jitter=dict(brightness=0.4, prob=1.))  # brightness alone
+    grey = torch.full((4, 3, 8, 8), 100.)
+    views = [grey] * 2 + [torch.full((4, 3, 4, 4), 100.)] * 6
+    out = aug(views, num_patches=3)
+    assert [v.shape for v in out] == [v.shape for v in views]
+    factor = torch.stack([v[:, 0, 0, 0] for v in out], dim=1) / 100.
+    # the patches of a set share the factor, every image and view has its own
+    sets = factor[:, 2:].reshape(4, 2, 3)
+    assert torch.allclose(sets, sets[..., :1], atol=1e-5)
+    draws = torch.cat([factor[:, :2].flatten(), sets[..., 0].flatten()])
+    assert len(draws.unique()) == len(draws)
+    with pytest.raises(ValueError, match='expected 8 views'):
+        aug(views[:-1], num_patches=3)
+
+
+def colour_images(num, size=24, seed=0):
+    """Smooth random colour images (BGR uint8)."""
+    rng = np.random.default_rng(seed)
+    low = rng.uniform(40, 215, (num, 1, 1, 3))
+    ramp = np.linspace(-30, 30, size)[None, :, None, None]
+    return np.clip(low + ramp * rng.uniform(-1, 1, (num, 1, 1, 3)), 0,
+                   255).astype(np.uint8)
+
+
+def shifts(rgb, before):
+    """Per image: mean intensity and colourfulness relative to ``before``,
+    and whether the image is grey."""
+    rgb = rgb.astype(float)
+    mean = rgb.mean(axis=(1, 2, 3))
+    colour = rgb.std(axis=3).mean(axis=(1, 2))
+    if before is None:
+        return mean, colour
+    return mean / before[0], colour / before[1], colour < 1e-3
+
+
+def test_distributions_match_the_cpu_pipeline():
+    """Brightness and saturation shifts (mean and spread over many images)
+    and the greyscale rate of the device path equal those of the CPU
+    transforms it replaces."""
+    images = colour_images(1500)
+    cpu = [
+        TRANSFORMS.build(t) for t in Config.fromfile(DEMO).view_augmentation
+        if t['type'] != 'RandomFlip'
+    ]
+    random.seed(0)
+    np.random.seed(0)
+    cpu_out = []
+    for img in images:
+        results = dict(img=img.copy())
+        for t in cpu:
+            results = t(results)
+        cpu_out.append(results['img'][..., ::-1])  # RGB
+    torch.manual_seed(0)
+    rgb = torch.from_numpy(images[..., ::-1].copy()).permute(0, 3, 1, 2)
+    device_out = augmentation()([rgb.float()] * 2, num_patches=0)[0]
+
+    before = shifts(images[..., ::-1], None)
+    cpu_shift = shifts(np.stack(cpu_out), before)
+    device_shift = shifts(device_out.permute(0, 2, 3, 1).numpy(), before)
+    for name, c, d in zip(('brightness', 'colour'), cpu_shift, device_shift):
+        assert abs(c.mean() - d.mean()) < 0.03, (name, c.mean(), d.mean())
+        assert abs(c.std() - d.std()) < 0.03, (name, c.std(), d.std())
+    # greyscale rate 0.2 on both (standard error 0.01)
+    assert abs(cpu_shift[2].mean() - 0.2) < 0.04
+    assert abs(device_shift[2].mean() - cpu_shift[2].mean()) < 0.04
