@@ -157,3 +157,34 @@ def test_a_non_finite_loss_stops_before_anything_changes(tiny_detco):
     # a finite step afterwards trains as usual
     tiny_detco(tiny_inputs(), mode='loss')
     assert tiny_detco.queue_ptr.item() == 4
+
+
+def test_channels_last_gives_the_same_losses_and_gradients():
+    torch.manual_seed(0)
+    plain = MODELS.build(tiny_detco_cfg())
+    fast = MODELS.build(tiny_detco_cfg(channels_last=True))
+    fast.load_state_dict(plain.state_dict())
+    conv = fast.backbone.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert fast.encoder_k.module[0].conv1.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    inputs = tiny_inputs()
+    losses = [model(inputs, mode='loss') for model in (plain, fast)]
+    for loss in losses:
+        loss['loss'].backward()
+    torch.testing.assert_close(losses[1]['loss'], losses[0]['loss'])
+    expected = plain.backbone.conv1.weight.grad
+    # other convolution kernels: equal up to float rounding
+    assert (conv.grad - expected).norm() < 1e-4 * expected.norm()
+
+
+def test_compile_keeps_the_state_dict_names():
+    """``compile`` compiles the encoders in place: checkpoints keep their
+    keys (``torch.compile(module)`` would prefix them with ``_orig_mod``)."""
+    torch.manual_seed(0)
+    compiled = MODELS.build(tiny_detco_cfg(compile=dict(dynamic=False)))
+    plain = MODELS.build(tiny_detco_cfg())
+    assert list(compiled.state_dict()) == list(plain.state_dict())
+    modules = (compiled.backbone, compiled.neck, *compiled.encoder_k.module)
+    assert all(m._compiled_call_impl is not None for m in modules)
+    assert plain.backbone._compiled_call_impl is None

@@ -8,8 +8,12 @@ import random
 import numpy as np
 import pytest
 import torch
+from mmcv.transforms import Compose
 from mmengine.config import Config
-from mmpretrain.registry import TRANSFORMS
+from mmengine.dataset import default_collate
+from mmengine.optim import OptimWrapper
+from mmpretrain.models.utils import SelfSupDataPreprocessor
+from mmpretrain.registry import MODELS, TRANSFORMS
 
 import mmdetco  # noqa: F401
 from mmdetco.apis import apply_gpu_augmentation
@@ -40,9 +44,8 @@ def types(pipeline):
 def test_switch_moves_colour_greyscale_and_blur_to_the_preprocessor():
     cfg = gpu_aug(BASE)
     views = multi_view(cfg)
-    assert types(views['global_pipeline']) == [
-        'FastRandomResizedCrop', 'RandomFlip'
-    ]
+    assert types(
+        views['global_pipeline']) == ['FastRandomResizedCrop', 'RandomFlip']
     assert types(views['patch_pipeline']) == [
         'FastRandomResizedCrop', 'RandomFlip', 'JigsawPatches'
     ]
@@ -54,8 +57,8 @@ def test_switch_moves_colour_greyscale_and_blur_to_the_preprocessor():
         grayscale=dict(
             prob=0.2,
             # BGR (0.114, 0.587, 0.2989) of the CPU path, now RGB
-            rgb_weights=pytest.approx([0.2989 / 0.9999, 0.587 / 0.9999,
-                                       0.114 / 0.9999])),
+            rgb_weights=pytest.approx(
+                [0.2989 / 0.9999, 0.587 / 0.9999, 0.114 / 0.9999])),
         blur=dict(sigma_range=(0.1, 2.0), prob=0.5))
     # off by default: the config is left alone
     plain = Config.fromfile(BASE)
@@ -65,8 +68,9 @@ def test_switch_moves_colour_greyscale_and_blur_to_the_preprocessor():
 
 def test_switch_refuses_what_it_cannot_move():
     with pytest.raises(ValueError, match='RandAugment follows them'):
-        gpu_aug(osp.join(ROOT, 'configs', 'detco',
-                         'detco-aa_resnet50_8xb32-coslr-200e_in1k.py'))
+        gpu_aug(
+            osp.join(ROOT, 'configs', 'detco',
+                     'detco-aa_resnet50_8xb32-coslr-200e_in1k.py'))
     cfg = Config.fromfile(DEMO)
     cfg.gpu_augmentation = True
     multi_view(cfg)['patch_pipeline'][1]['prob'] = 0.5
@@ -80,8 +84,8 @@ def augmentation():
 
 def test_shapes_and_one_draw_per_patch_set():
     torch.manual_seed(0)
-    aug = DetCoViewAugmentation(
-        color_jitter=dict(brightness=0.4, prob=1.))  # brightness alone
+    aug = DetCoViewAugmentation(color_jitter=dict(brightness=0.4,
+                                                  prob=1.))  # brightness alone
     grey = torch.full((4, 3, 8, 8), 100.)
     views = [grey] * 2 + [torch.full((4, 3, 4, 4), 100.)] * 6
     out = aug(views, num_patches=3)
@@ -146,3 +150,36 @@ def test_distributions_match_the_cpu_pipeline():
     # greyscale rate 0.2 on both (standard error 0.01)
     assert abs(cpu_shift[2].mean() - 0.2) < 0.04
     assert abs(device_shift[2].mean() - cpu_shift[2].mean()) < 0.04
+
+
+def test_training_step_with_device_augmentation():
+    """The demo model with ``gpu_augmentation`` trains on views from the
+    shortened CPU pipeline; outside training nothing is augmented."""
+    cfg = gpu_aug()
+    pipeline = Compose([
+        TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline
+        if t['type'] != 'LoadImageOrSkip'
+    ])
+    batch = default_collate([
+        pipeline(dict(img=img, img_shape=img.shape[:2]))
+        for img in colour_images(4, size=96)
+    ])
+    model_cfg = dict(cfg.model, data_preprocessor=cfg.data_preprocessor)
+    model_cfg.update(queue_len=8)
+    model = MODELS.build(model_cfg)
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
+    queue = model.queue_global.clone()
+    torch.manual_seed(0)
+    log = model.train_step(batch, optim)
+    assert torch.isfinite(log['loss'])
+    assert not torch.equal(model.queue_global, queue)
+
+    preprocessor = model.data_preprocessor
+    plain = SelfSupDataPreprocessor(
+        mean=preprocessor.mean.flatten().tolist(),
+        std=preprocessor.std.flatten().tolist(),
+        to_rgb=True)
+    for a, b in zip(preprocessor(batch)['inputs'], plain(batch)['inputs']):
+        assert torch.equal(a, b)
+    trained = preprocessor(batch, training=True)['inputs']
+    assert not torch.equal(trained[0], plain(batch)['inputs'][0])

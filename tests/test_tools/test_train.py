@@ -11,6 +11,7 @@ import sys
 import mmpretrain
 import pytest
 import torch
+from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
 from mmdetco.apis.demo import data_root_options
@@ -91,3 +92,22 @@ def test_diverging_run_stops_naming_the_terms_and_keeps_its_state(
     assert all(
         torch.isfinite(v).all() for v in state.values()
         if v.is_floating_point())
+
+
+def test_train_with_gpu_aug(tmp_path, data_root):
+    """``--gpu-aug`` trains with the colour, greyscale and blur moved from
+    the pipeline to the data preprocessor (the config the run saved)."""
+    work_dir = tmp_path / 'work'
+    log = train([sys.executable, 'tools/train.py', CONFIG], str(work_dir),
+                data_root, '--gpu-aug', '--cfg-options',
+                'train_cfg.max_epochs=1')
+    assert 'loss_lg_res5' in log
+    saved = Config.fromfile(str(next(work_dir.glob('*/vis_data/config.py'))))
+    assert saved.data_preprocessor.type == 'DetCoDataPreprocessor'
+    assert set(saved.data_preprocessor.augmentation) == {
+        'color_jitter', 'grayscale', 'blur'
+    }
+    views = saved.train_dataloader.dataset.pipeline[1]
+    assert [t['type'] for t in views['global_pipeline']
+            ] == ['FastRandomResizedCrop', 'RandomFlip']
+    assert load_state(str(work_dir), 'epoch_1.pth')['meta']['epoch'] == 1
