@@ -7,9 +7,16 @@ import pytest
 from mmdetco.engine import DetCoQueueCheckHook
 
 
-def runner(queue_len, batch_size, drop_last=True):
+def runner(queue_len,
+           batch_size,
+           drop_last=True,
+           gpu_augmentation=False,
+           augmentation=None):
     return SimpleNamespace(
-        model=SimpleNamespace(queue_len=queue_len),
+        model=SimpleNamespace(
+            queue_len=queue_len,
+            data_preprocessor=SimpleNamespace(augmentation=augmentation)),
+        cfg=dict(gpu_augmentation=gpu_augmentation),
         train_dataloader=SimpleNamespace(
             batch_size=batch_size, drop_last=drop_last),
         logger=mock.Mock())
@@ -38,3 +45,11 @@ def test_partial_batches_are_refused():
 def test_models_without_queue_are_ignored():
     r = runner(None, 3, drop_last=False)
     DetCoQueueCheckHook().before_train(r)
+
+
+def test_gpu_augmentation_that_was_not_applied_is_refused():
+    with pytest.raises(ValueError, match='was not applied.*tools/train.py'):
+        DetCoQueueCheckHook().before_train(
+            runner(64, 32, gpu_augmentation=True))
+    DetCoQueueCheckHook().before_train(
+        runner(64, 32, gpu_augmentation=True, augmentation=object()))

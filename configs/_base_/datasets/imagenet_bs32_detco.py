@@ -8,6 +8,12 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True)
 
+# True: the colour jitter, greyscale and blur below run on the GPU, batched,
+# after collation (DetCoDataPreprocessor, kornia); the CPU only decodes,
+# crops, flips and cuts the patches. Same operations, probabilities and
+# ranges; see docs/en/performance.md. Also `tools/train.py --gpu-aug`.
+gpu_augmentation = False
+
 # colour, blur and flip, shared by both kinds of view
 view_augmentation = [
     dict(

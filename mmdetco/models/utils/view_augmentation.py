@@ -5,6 +5,9 @@ from typing import Dict, List, Optional, Sequence
 import kornia.augmentation as K
 import torch
 import torch.nn as nn
+from kornia.enhance import (adjust_brightness_accumulative,
+                            adjust_contrast_with_mean_subtraction, adjust_hue,
+                            adjust_saturation_with_gray_subtraction)
 
 # the parameters kornia draws once per image (the others are per call)
 _PER_IMAGE = ('brightness_factor', 'contrast_factor', 'saturation_factor',
@@ -25,6 +28,14 @@ def _per_image(params: Dict[str, torch.Tensor], index: torch.Tensor,
     return params
 
 
+#: The four steps of kornia's ``ColorJitter`` (torchvision's formulas), in
+#: its order of the factors: brightness, contrast, saturation, hue (turns).
+_STEPS = (adjust_brightness_accumulative,
+          adjust_contrast_with_mean_subtraction,
+          adjust_saturation_with_gray_subtraction,
+          lambda x, turns: adjust_hue(x, turns * 2 * math.pi))
+
+
 class DetCoViewAugmentation(nn.Module):
     """The colour jitter, greyscale and blur of the DetCo views, batched on
     the device (kornia), with independent random parameters per image and
@@ -36,8 +47,8 @@ class DetCoViewAugmentation(nn.Module):
     ``configs/_base_/datasets/imagenet_bs32_detco.py``):
 
     - colour jitter: brightness, contrast, saturation and hue factors drawn
-      per image, applied in an order drawn per image (as on the CPU; kornia
-      alone draws one order per batch);
+      per image by kornia's ``ColorJitter``, applied in an order drawn per
+      image (as on the CPU; kornia alone draws one order per batch);
     - greyscale with the given RGB weights;
     - Gaussian blur with a sigma drawn uniformly per image, edge pixels
       replicated (as PIL does).
@@ -94,10 +105,16 @@ class DetCoViewAugmentation(nn.Module):
                 f'DetCoViewAugmentation: expected {2 + 2 * num_patches} '
                 f'views (2 global, 2 x {num_patches} patches), got '
                 f'{len(views)}.')
-        out = [self._augment(view.unsqueeze(1))[:, 0] for view in views[:2]]
-        for start in (2, 2 + num_patches) if num_patches else ():
-            patches = torch.stack(views[start:start + num_patches], dim=1)
-            out.extend(self._augment(patches).unbind(1))
+        # both views (and both patch sets) in one batch, a draw per image
+        globals_ = torch.cat(views[:2]).unsqueeze(1)
+        out = list(self._augment(globals_)[:, 0].chunk(2))
+        if num_patches:
+            sets = torch.cat([
+                torch.stack(views[start:start + num_patches], dim=1)
+                for start in (2, 2 + num_patches)
+            ])
+            for patches in self._augment(sets).chunk(2):
+                out.extend(patches.unbind(1))
         return out
 
     def _augment(self, images: torch.Tensor) -> torch.Tensor:
@@ -118,14 +135,21 @@ class DetCoViewAugmentation(nn.Module):
         return x.unflatten(0, (num, n)) * 255.
 
     def _jitter(self, x: torch.Tensor) -> torch.Tensor:
-        """Colour jitter with an order of the four steps drawn per image."""
+        """Colour jitter with the factors of kornia's ``ColorJitter`` and an
+        order of the four steps drawn per image (kornia draws one order per
+        batch), applied with kornia's functions of those steps."""
         params = self.color_jitter.forward_parameters(x.shape)
+        applied = params['batch_prob'].cpu().bool()
+        factors = [
+            params[f'{name}_factor'].to(x)
+            for name in ('brightness', 'contrast', 'saturation', 'hue')
+        ]
         orders = torch.rand(x.shape[0], 4).argsort(dim=1)
-        out = torch.empty_like(x)
-        for order in orders.unique(dim=0):
-            index = (orders == order).all(dim=1).nonzero()[:, 0]
-            images = x[index.to(x.device)]
-            subset = _per_image(params, index, 1, images.shape)
-            subset['order'] = order
-            out[index.to(x.device)] = self.color_jitter(images, params=subset)
-        return out
+        x = x.clone()
+        for position in range(4):
+            for step, (adjust, factor) in enumerate(zip(_STEPS, factors)):
+                index = ((orders[:, position] == step)
+                         & applied).nonzero()[:, 0].to(x.device)
+                if len(index):
+                    x[index] = adjust(x[index], factor[index]).clamp(0, 1)
+        return x
