@@ -188,3 +188,24 @@ def test_compile_keeps_the_state_dict_names():
     modules = (compiled.backbone, compiled.neck, *compiled.encoder_k.module)
     assert all(m._compiled_call_impl is not None for m in modules)
     assert plain.backbone._compiled_call_impl is None
+
+
+def test_bf16_autocast_keeps_queues_and_logits_in_fp32(tiny_detco):
+    """Mixed precision end to end (``--amp bf16``; on the CPU through
+    autocast): the backbone runs in bf16, the loss, the queues and the keys
+    written into them stay fp32."""
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        feats = tiny_detco.backbone(tiny_inputs()[0])
+        losses = tiny_detco(tiny_inputs(), mode='loss')
+    assert feats[0].dtype == torch.bfloat16
+    assert losses['loss'].dtype == torch.float32
+    assert torch.isfinite(losses['loss'])
+    for kind in ('global', 'local'):
+        queue = getattr(tiny_detco, f'queue_{kind}')
+        assert queue.dtype == torch.float32
+        # the 4 keys just written are unit vectors (bf16-rounded)
+        norms = queue[:, :, :4].norm(dim=1)
+        torch.testing.assert_close(
+            norms, torch.ones_like(norms), atol=1e-2, rtol=0)
+    losses['loss'].backward()
+    assert tiny_detco.backbone.conv1.weight.grad.dtype == torch.float32
