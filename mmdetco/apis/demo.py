@@ -117,9 +117,10 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         ``spread_ratio``, the last logged spread of every branch
         (``{kind}_{level}``) over the healthy ``1 / sqrt(D)``;
         ``positive_cosine``, the last ``poscos_{kind}_{level}``;
-        ``collapsed_branches``, those whose last logged spread is under the
-        config's ``DetCoHealthHook`` threshold; ``knn_top1_random_init`` and
-        ``knn_top1_pretrained``, the first and last ``knn/top1``.
+        ``collapsed_branches``, those whose last logged spread and top-1
+        are under the thresholds of the config's ``DetCoHealthHook``;
+        ``knn_top1_random_init`` and ``knn_top1_pretrained``, the first and
+        last ``knn/top1``.
     """
     cfg = Config.fromfile(osp.join(ROOT, config))
     chance = math.log(cfg.model.queue_len + 1)
@@ -145,6 +146,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         collapsed_branches=[
             f'{m["kind"]} {m["level"]}' for m in spreads
             if last[m[0]] < hook.collapse_ratio * healthy
+            and hook.branch_top1(last, m['kind'], m['level']) <
+            hook.chance_factor * 100 / (cfg.model.queue_len + 1)
         ],
         knn_top1_random_init=round(knn[0], 2),
         knn_top1_pretrained=round(knn[-1], 2))

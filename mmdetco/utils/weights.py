@@ -15,9 +15,18 @@ checkpoint itself when it is a bare dict of tensors, and requires in it
 The second condition tells self-supervised pre-training checkpoints apart
 from detector and classifier checkpoints, which also hold ``backbone.*``;
 self-supervised methods without a momentum encoder (SimCLR, SimSiam, ...)
-are refused too. Anything refused raises a ``ValueError`` that lists what
-was found: the top-level keys and the first components of the state dict
-keys, with counts.
+are refused too.
+
+Also accepted: the format of the DetCo authors' released checkpoints,
+``{'state_dict': backbone}`` with a ResNet in torchvision / OpenSelfSup
+names (``conv1.weight``, ``bn1.*``, ``layer1.0.conv1.weight``, ...; a
+classifier ``fc.*``, if any, is dropped); :func:`infer_resnet_depth` then
+checks that the backbone is complete. A bare torchvision state dict (not
+under ``state_dict``) is refused.
+
+Anything refused raises a ``ValueError`` that lists what was found: the
+top-level keys and the first components of the state dict keys, with
+counts.
 """
 import os.path as osp
 import re
@@ -29,6 +38,9 @@ import torch
 
 BACKBONE_PREFIX = 'backbone.'
 MOMENTUM_ENCODER_PREFIXES = ('encoder_k.', 'momentum_encoder.', 'target_net.')
+#: The keys of a bare torchvision ResNet backbone (no classifier ``fc``).
+TORCHVISION_RESNET_PREFIXES = ('conv1.', 'bn1.', 'layer1.', 'layer2.',
+                               'layer3.', 'layer4.')
 
 # (block type, blocks per stage) -> depth of the torchvision ResNet
 RESNET_LAYOUTS = {
@@ -113,14 +125,24 @@ def extract_backbone_state_dict(ckpt: dict,
         path_for_errors (str): Where ``ckpt`` comes from, for the messages.
 
     Returns:
-        OrderedDict: The ``backbone.*`` tensors, without the prefix.
+        OrderedDict: The ``backbone.*`` tensors, without the prefix (a
+        released backbone as it is, without ``fc.*``).
 
     Raises:
-        ValueError: If ``ckpt`` is not a self-supervised checkpoint with a
-            backbone and a momentum encoder.
+        ValueError: If ``ckpt`` is neither a self-supervised checkpoint with
+            a backbone and a momentum encoder nor a released backbone.
     """
     state_dict = _state_dict_of(ckpt) if isinstance(ckpt, Mapping) else None
     keys = [str(key) for key in state_dict or ()]
+    released = isinstance(ckpt, Mapping) and isinstance(
+        ckpt.get('state_dict'), Mapping)
+    backbone = [key for key in keys if not key.startswith('fc.')]
+    if released and backbone and all(
+            key.startswith(TORCHVISION_RESNET_PREFIXES) for key in backbone):
+        # the DetCo authors' release: the backbone (any fc.* is no part)
+        return OrderedDict(
+            (key, value) for key, value in state_dict.items()
+            if not str(key).startswith('fc.'))
     has_backbone = any(key.startswith(BACKBONE_PREFIX) for key in keys)
     has_momentum = any(
         key.startswith(MOMENTUM_ENCODER_PREFIXES) for key in keys)

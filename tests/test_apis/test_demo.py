@@ -72,8 +72,14 @@ def test_pretrain_health_reads_terms_collapse_and_knn(tmp_path):
             loss_ll_res5=5.549,
             spread_global_res5=healthy,
             spread_local_res5=0.01 * healthy,
+            spread_local_res4=0.01 * healthy,
             poscos_global_res5=0.8,
             poscos_local_res5=0.99,
+            # local res4 is narrow but its positives stand out: not collapsed
+            acc_ll_res4=50.,
+            acc_lg_res4=50.,
+            acc_ll_res5=0.,
+            acc_lg_res5=0.,
             step=8),
     ]
     (log / '20260101_000000.json').write_text('\n'.join(
@@ -83,7 +89,8 @@ def test_pretrain_health_reads_terms_collapse_and_knn(tmp_path):
     assert health['terms'] == dict(loss_gg_res5=4.0, loss_ll_res5=5.549)
     assert health['worst_term_vs_chance'] == pytest.approx(1.0, abs=1e-3)
     assert health['collapsed_branches'] == ['local res5']
-    assert health['spread_ratio'] == dict(global_res5=1.0, local_res5=0.01)
+    assert health['spread_ratio'] == dict(
+        global_res5=1.0, local_res5=0.01, local_res4=0.01)
     assert health['positive_cosine'] == dict(
         global_res5=0.8, local_res5=0.99)
     assert (health['knn_top1_random_init'],

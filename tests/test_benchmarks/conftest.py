@@ -2,9 +2,13 @@
 """Fixtures of the benchmark tests: DetCo checkpoints (ResNet-50 and -18)
 with distinct query and momentum backbones, the demo data set in COCO and
 VOC layout, and MMDetection's default scope for each test."""
+import importlib.util
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
+import torchvision
 from mmengine.logging import HistoryBuffer
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
@@ -12,7 +16,7 @@ from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 import mmdetco  # noqa: F401  (DetCo, safe checkpoint loading)
 from mmdetco.datasets import generate_demo_data
 from ..conftest import tiny_detco_cfg
-from . import write_voc_copy
+from . import ROOT, write_voc_copy
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +69,35 @@ def detco_r50(tmp_path_factory):
     """(path, state dict) of a ResNet-50 DetCo checkpoint."""
     path = str(tmp_path_factory.mktemp('detco_r50') / 'epoch_200.pth')
     return path, save_detco_checkpoint(path, 50)
+
+
+@pytest.fixture(scope='session')
+def released_r50(tmp_path_factory):
+    """(path, state dict) of a checkpoint in the format the DetCo authors
+    released (a torchvision ResNet-50 state dict under ``state_dict``, as
+    ``.pkl``), converted by ``convert_official_detco.py``; the state dict
+    with the ``backbone.`` prefix, for comparison."""
+    folder = tmp_path_factory.mktemp('released')
+    torch.manual_seed(50)
+    state = torchvision.models.resnet50().state_dict()
+    with torch.no_grad():  # distinct from any fresh initialisation
+        for value in state.values():
+            if value.is_floating_point():
+                value.add_(torch.rand_like(value) * 1e-2)
+    released = str(folder / 'detco_200ep.pkl')
+    torch.save(dict(state_dict=state), released)
+    converted = str(folder / 'detco_200ep_mmdetco.pth')
+    spec = importlib.util.spec_from_file_location(
+        'convert_official_detco',
+        osp.join(ROOT, 'tools', 'model_converters',
+                 'convert_official_detco.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main([released, converted])
+    return converted, {
+        f'backbone.{key}': value
+        for key, value in state.items() if not key.startswith('fc.')
+    }
 
 
 @pytest.fixture(scope='session')

@@ -71,3 +71,28 @@ def test_bad_arguments_and_models():
 def test_built_model_switch_defaults_off():
     from mmpretrain.registry import MODELS
     assert MODELS.build(tiny_detco_cfg()).log_health is False
+
+
+def test_narrow_but_discriminative_branch_is_not_a_collapse(tiny_detco):
+    """Under the spread threshold, a branch whose positives still outrank
+    the queue (mean top-1 >= 10 x chance) is narrow, not collapsed; at
+    chance it is reported, with its top-1 in the message."""
+    chance = 100 / (tiny_detco.queue_len + 1)
+    for acc, collapsed in ((12 * chance, False), (2 * chance, True)):
+        logs = []
+        runner = fake_runner(tiny_detco, SimpleNamespace(error=logs.append))
+        hook = DetCoHealthHook(patience=3)
+        for i in range(5):
+            runner.iter = i
+            hook.after_train_iter(
+                runner,
+                i,
+                outputs=dict(
+                    spread_local_res5=torch.tensor(0.),
+                    acc_ll_res5=torch.tensor(acc),
+                    acc_lg_res5=torch.tensor(acc),
+                    acc_gg_res5=torch.tensor(100.)))
+        assert (hook.collapsed == {'local res5': 3}) is collapsed
+        assert len(logs) == int(collapsed)
+        if collapsed:
+            assert f'for {2 * chance:.2f} % of the queries' in logs[0]

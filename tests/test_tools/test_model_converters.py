@@ -265,3 +265,47 @@ def test_converters_refuse_unknown_layouts(tmp_path):
         with pytest.raises(ValueError, match='unexpected keys: stem'):
             load_tool(name).main([str(path), str(tmp_path / 'out')])
     assert not (tmp_path / 'out').exists()
+
+
+def released_checkpoint(path, drop=(), with_fc=True):
+    """A file in the format the DetCo authors released: a torchvision
+    ResNet-50 state dict under ``state_dict``, saved as ``.pkl``."""
+    torch.manual_seed(0)
+    state = torchvision.models.resnet50().state_dict()
+    state = {
+        key: value
+        for key, value in state.items()
+        if key not in drop and (with_fc or not key.startswith('fc.'))
+    }
+    torch.save(dict(state_dict=state), path)
+    return state
+
+
+@pytest.mark.parametrize('with_fc', [True, False])
+def test_released_checkpoint_goes_through_every_converter(tmp_path, with_fc):
+    path = tmp_path / 'detco_200ep.pkl'
+    state = released_checkpoint(path, with_fc=with_fc)
+    out = tmp_path / 'mmdetco.pth'
+    stdout = run_tool('convert_official_detco', path, out)
+    assert 'ResNet-50 backbone' in stdout and 'backbone.*' in stdout
+    converted = torch.load(out, weights_only=True)['state_dict']
+    backbone = {k: v for k, v in state.items() if not k.startswith('fc.')}
+    assert list(converted) == [f'backbone.{k}' for k in backbone]
+    assert all(torch.equal(converted[f'backbone.{k}'], v)
+               for k, v in backbone.items())
+    # the detectron2 and torchvision converters read the released file
+    run_tool('convert_to_detectron2', path, tmp_path / 'd2.pkl')
+    run_tool('convert_to_torchvision', path, tmp_path / 'tv.pth')
+    tv = torch.load(tmp_path / 'tv.pth', weights_only=True)
+    assert torch.equal(tv['layer4.2.conv3.weight'],
+                       state['layer4.2.conv3.weight'])
+
+
+def test_incomplete_released_checkpoint_is_refused_naming_the_keys(tmp_path):
+    path = tmp_path / 'broken.pkl'
+    released_checkpoint(path, drop=('layer4.2.conv3.weight', 'bn1.bias'))
+    with pytest.raises(ValueError, match=r'missing keys: bn1.bias, '
+                       r'layer4.2.conv3.weight'):
+        load_tool('convert_official_detco').main(
+            [str(path), str(tmp_path / 'out.pth')])
+    assert not (tmp_path / 'out.pth').exists()

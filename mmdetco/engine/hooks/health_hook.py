@@ -1,11 +1,13 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import re
-from typing import Dict, Optional
+from collections import deque
+from typing import Deque, Dict, Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
+from mmdetco.models.heads.detco_head import LOSS_TERMS
 from mmdetco.models.utils import healthy_spread
 
 #: ``spread_{kind}_{level}``, as returned by ``DetCo.loss``.
@@ -31,24 +33,33 @@ class DetCoHealthHook(Hook):
     They are logged with the losses.
 
     A branch counts as collapsed when its spread stays below
-    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations;
-    with the default 0.05 that is a mean cosine above about 0.997 between the
-    embeddings of different images. The hook then logs one error naming the
-    level and kind (once per branch) and keeps training: a checkpoint is
-    still written, and the curves show when it happened.
+    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations
+    (with the default 0.05, a mean cosine above about 0.997 between the
+    embeddings of different images) *and* its positives do not stand out:
+    the mean top-1 accuracy of its terms (``gg`` for the global branch,
+    ``ll`` and ``lg`` for the local one) over those iterations is below
+    ``chance_factor`` times chance, ``100 / (K + 1)``. A narrow embedding
+    whose positives still outrank the queue (e.g. at a low temperature) is
+    not a collapse. The hook then logs one error naming the level and kind
+    (once per branch) and keeps training: a checkpoint is still written, and
+    the curves show when it happened.
 
     Args:
         collapse_ratio (float): The collapse threshold, as a fraction of
             ``1 / sqrt(D)``. Defaults to 0.05.
         patience (int): Consecutive iterations under the threshold before the
             warning. Defaults to 10.
+        chance_factor (float): A branch whose mean top-1 accuracy over those
+            iterations reaches this multiple of chance is not collapsed.
+            Defaults to 10.
     """
 
     priority = 'NORMAL'
 
     def __init__(self,
                  collapse_ratio: float = 0.05,
-                 patience: int = 10) -> None:
+                 patience: int = 10,
+                 chance_factor: float = 10.) -> None:
         if not 0 < collapse_ratio < 1:
             raise ValueError('DetCoHealthHook: `collapse_ratio` must be in '
                              f'(0, 1), got {collapse_ratio}.')
@@ -57,7 +68,11 @@ class DetCoHealthHook(Hook):
                              f'{patience}.')
         self.collapse_ratio = collapse_ratio
         self.patience = patience
-        self.below: Dict[str, int] = {}
+        self.chance_factor = chance_factor
+        #: Per branch, the top-1 accuracies of its last iterations under
+        #: the spread threshold (at most ``patience``; emptied when the
+        #: spread recovers).
+        self.below: Dict[str, Deque[float]] = {}
         #: The branches that collapsed, ``{'local res5': iteration}``.
         self.collapsed: Dict[str, int] = {}
 
@@ -83,26 +98,42 @@ class DetCoHealthHook(Hook):
         """Count the iterations each branch spends under the threshold."""
         if not outputs:
             return
-        dim = self._model(runner).feat_dim
+        model = self._model(runner)
+        threshold = self.collapse_ratio * healthy_spread(model.feat_dim)
+        chance = 100. / (model.queue_len + 1)
         for key, value in outputs.items():
             match = SPREAD_KEY.match(key)
             if match is None:
                 continue
-            branch = f'{match["kind"]} {match["level"]}'
-            threshold = self.collapse_ratio * healthy_spread(dim)
+            kind, level = match['kind'], match['level']
+            branch = f'{kind} {level}'
             if float(value) >= threshold:
-                self.below[branch] = 0
+                self.below.pop(branch, None)
                 continue
-            self.below[branch] = self.below.get(branch, 0) + 1
-            if (self.below[branch] >= self.patience
-                    and branch not in self.collapsed):
-                self.collapsed[branch] = runner.iter + 1
-                kind, level = match['kind'], match['level']
-                runner.logger.error(
-                    f'COLLAPSE: the {kind} branch at {level} has collapsed '
-                    f'at iteration {runner.iter + 1}: its '
-                    f'embedding spread {float(value):.2e} has stayed below '
-                    f'{threshold:.2e} ({self.collapse_ratio} / sqrt({dim})) '
-                    f'for {self.patience} iterations, i.e. the embeddings of '
-                    'different images point the same way and its loss terms '
-                    'sit at chance. See docs/en/training_health.md.')
+            below = self.below.setdefault(branch, deque(maxlen=self.patience))
+            below.append(self.branch_top1(outputs, kind, level))
+            top1 = sum(below) / len(below)
+            if (len(below) < self.patience or branch in self.collapsed
+                    or top1 >= self.chance_factor * chance):
+                continue
+            self.collapsed[branch] = runner.iter + 1
+            runner.logger.error(
+                f'COLLAPSE: the {kind} branch at {level} has collapsed at '
+                f'iteration {runner.iter + 1}: its embedding spread '
+                f'{float(value):.2e} has stayed below {threshold:.2e} '
+                f'({self.collapse_ratio} / sqrt({model.feat_dim})) for '
+                f'{self.patience} iterations, i.e. the embeddings of '
+                'different images point the same way, and its positives '
+                f'outrank the queue for {top1:.2f} % of the queries (chance '
+                f'{chance:.2f} %). See docs/en/training_health.md.')
+
+    @staticmethod
+    def branch_top1(outputs: dict, kind: str, level: str) -> float:
+        """The mean top-1 accuracy of the terms whose queries are of
+        ``kind`` at ``level`` (0 if none is logged)."""
+        values = [
+            float(outputs[f'acc_{term}_{level}'])
+            for term, (query, _, _) in LOSS_TERMS.items()
+            if query == kind[0] and f'acc_{term}_{level}' in outputs
+        ]
+        return sum(values) / len(values) if values else 0.

@@ -2,7 +2,6 @@
 from typing import Tuple
 
 import torch
-import torch.nn.functional as F
 
 
 class _QueueInfoNCE(torch.autograd.Function):
@@ -15,11 +14,12 @@ class _QueueInfoNCE(torch.autograd.Function):
         q, k, queue = query.float(), key.float(), queue.float()
         logits = torch.cat([(q * k).sum(1, keepdim=True), q @ queue],
                            dim=1) / temperature
-        labels = torch.zeros(len(q), dtype=torch.long, device=q.device)
-        losses = F.cross_entropy(logits, labels, reduction='none')
+        # the cross-entropy with the positive (column 0) as the label
+        log_prob = logits.log_softmax(dim=1)
+        losses = -log_prob[:, 0]
         # d loss_n / d logits_n = softmax_n - one_hot(0), and the logits are
         # [q . k, q^T queue] / temperature
-        grad = logits.softmax(dim=1)
+        grad = log_prob.exp_()
         grad[:, 0] -= 1
         grad /= temperature
         grad_q = grad[:, :1] * k + grad[:, 1:] @ queue.t()
