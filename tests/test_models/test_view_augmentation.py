@@ -99,6 +99,16 @@ def test_shapes_and_one_draw_per_patch_set():
     with pytest.raises(ValueError, match='expected 8 views'):
         aug(views[:-1], num_patches=3)
 
+    # the blur too: a set's patches share a sigma (same impulse response)
+    blur = DetCoViewAugmentation(blur=dict(sigma_range=(0.1, 2.0), prob=1.))
+    impulse = torch.zeros(4, 3, 15, 15)
+    impulse[..., 7, 7] = 255.
+    out = blur([grey] * 2 + [impulse] * 6, num_patches=3)
+    peaks = torch.stack([v[:, 0, 7, 7] for v in out[2:]], dim=1)
+    sets = peaks.reshape(4, 2, 3)
+    assert torch.allclose(sets, sets[..., :1])
+    assert len(sets[..., 0].flatten().unique()) == 8
+
 
 def colour_images(num, size=24, seed=0):
     """Smooth random colour images (BGR uint8)."""

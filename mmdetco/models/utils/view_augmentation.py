@@ -9,22 +9,21 @@ from kornia.enhance import (adjust_brightness_accumulative,
                             adjust_contrast_with_mean_subtraction, adjust_hue,
                             adjust_saturation_with_gray_subtraction)
 
-# the parameters kornia draws once per image (the others are per call)
-_PER_IMAGE = ('brightness_factor', 'contrast_factor', 'saturation_factor',
-              'hue_factor', 'sigma', 'batch_prob')
+# the parameters of kornia's blur drawn per image (the others per call)
+_PER_IMAGE = ('sigma', 'batch_prob')
 
 
-def _per_image(params: Dict[str, torch.Tensor], index: torch.Tensor,
-               repeats: int, shape: torch.Size) -> Dict[str, torch.Tensor]:
-    """Select (``index``) and repeat (``repeats`` times each) the per-image
-    parameters of a kornia augmentation for an input of ``shape``."""
+def _repeat_per_image(params: Dict[str, torch.Tensor], repeats: int,
+                      shape: torch.Size) -> Dict[str, torch.Tensor]:
+    """Repeat the per-image parameters of a kornia augmentation ``repeats``
+    times each, for an input of ``shape``."""
     params = {
         name:
-        value[index].repeat_interleave(repeats, 0)
-        if name in _PER_IMAGE else value
+        value.repeat_interleave(repeats, 0) if name in _PER_IMAGE else value
         for name, value in params.items()
     }
-    params['forward_input_shape'] = torch.tensor(shape)
+    params['forward_input_shape'] = torch.tensor(
+        shape, device=params['forward_input_shape'].device)
     return params
 
 
@@ -130,8 +129,7 @@ class DetCoViewAugmentation(nn.Module):
         x = x.reshape(num, c, h, n, w).permute(0, 3, 1, 2, 4).flatten(0, 1)
         if self.blur is not None:
             params = self.blur.forward_parameters(torch.Size((num, c, h, w)))
-            x = self.blur(
-                x, params=_per_image(params, torch.arange(num), n, x.shape))
+            x = self.blur(x, params=_repeat_per_image(params, n, x.shape))
         return x.unflatten(0, (num, n)) * 255.
 
     def _jitter(self, x: torch.Tensor) -> torch.Tensor:
