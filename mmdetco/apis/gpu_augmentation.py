@@ -10,6 +10,8 @@ from .demo_scale import _multi_view
 #: Transforms that may follow a moved one on the CPU: the device applies the
 #: moved ones after them, which changes nothing.
 COMMUTING = ('RandomFlip', 'JigsawPatches', 'PackInputs')
+#: The order in which the device applies the moved transforms.
+ORDER = ('color_jitter', 'grayscale', 'blur')
 
 
 def _device_op(transform: dict, path: str) -> Tuple[str, dict]:
@@ -19,17 +21,20 @@ def _device_op(transform: dict, path: str) -> Tuple[str, dict]:
     if kind == 'RandomApply' and [t['type'] for t in transform['transforms']
                                   ] == ['ColorJitter']:
         return 'color_jitter', dict(
-            _jitter(transform['transforms'][0]), prob=transform['prob'])
+            _jitter(transform['transforms'][0]),
+            prob=transform.get('prob', 0.5))
     if kind == 'ColorJitter':
         return 'color_jitter', dict(_jitter(transform), prob=1.)
     if kind in ('RandomGrayscale', 'FastRandomGrayscale'):
-        if not transform.get('keep_channels', False):
+        if not transform.get('keep_channels', False) or transform.get(
+                'color_format', 'bgr') != 'bgr':
             raise ValueError(f'{path}: gpu_augmentation needs {kind} with '
-                             'keep_channels=True.')
+                             "keep_channels=True on BGR images.")
         weights = transform.get('channel_weights', (1., 1., 1.))
         # the CPU weights are in the pipeline's BGR order
         rgb = [w / sum(weights) for w in reversed(weights)]
-        return 'grayscale', dict(prob=transform['prob'], rgb_weights=rgb)
+        return 'grayscale', dict(
+            prob=transform.get('prob', 0.1), rgb_weights=rgb)
     if kind == 'GaussianBlur':
         if transform.get('magnitude_std',
                          0.) != 'inf' or transform.get('radius') is not None:
@@ -65,6 +70,10 @@ def _split(pipeline: List[dict], path: str) -> Tuple[List[dict], dict]:
         elif name in moved:
             raise ValueError(f'{path}: two {name} transforms in one view '
                              'pipeline; gpu_augmentation moves one of each.')
+        elif any(ORDER.index(name) < ORDER.index(done) for done in moved):
+            raise ValueError(
+                f'{path}: gpu_augmentation applies {" -> ".join(ORDER)} in '
+                f'this order; the pipeline has {name} after {list(moved)}.')
         else:
             moved[name] = op
     return kept, moved

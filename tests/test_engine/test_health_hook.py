@@ -63,6 +63,8 @@ def test_bad_arguments_and_models():
         DetCoHealthHook(collapse_ratio=1.5)
     with pytest.raises(ValueError, match='patience'):
         DetCoHealthHook(patience=0)
+    with pytest.raises(ValueError, match='chance_factor'):
+        DetCoHealthHook(chance_factor=0)
     runner = fake_runner(torch.nn.Linear(2, 2), logging.getLogger())
     with pytest.raises(TypeError, match='log_health'):
         DetCoHealthHook().before_train(runner)

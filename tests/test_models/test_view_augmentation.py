@@ -76,6 +76,17 @@ def test_switch_refuses_what_it_cannot_move():
     multi_view(cfg)['patch_pipeline'][1]['prob'] = 0.5
     with pytest.raises(ValueError, match='same colour/greyscale/blur'):
         apply_gpu_augmentation(cfg, 'my_config.py')
+    # the device applies jitter -> greyscale -> blur, on BGR input weights
+    for change, message in (
+        (lambda p: p.insert(1, p.pop(2)), 'has color_jitter after'),
+        (lambda p: p[2].update(color_format='rgb'), 'on BGR images'),
+    ):
+        cfg = Config.fromfile(DEMO)
+        cfg.gpu_augmentation = True
+        for key in ('global_pipeline', 'patch_pipeline'):
+            change(multi_view(cfg)[key])
+        with pytest.raises(ValueError, match=message):
+            apply_gpu_augmentation(cfg, 'my_config.py')
 
 
 def augmentation():
@@ -193,3 +204,29 @@ def test_training_step_with_device_augmentation():
         assert torch.equal(a, b)
     trained = preprocessor(batch, training=True)['inputs']
     assert not torch.equal(trained[0], plain(batch)['inputs'][0])
+
+
+def test_processes_draw_their_own_augmentations(monkeypatch):
+    """Under DDP every process has the same global generator state: each
+    still draws its own parameters (seeded by rank), the global generator
+    advances alike on all of them, and a run repeats exactly."""
+    from mmdetco.models.utils import view_augmentation
+    aug = DetCoViewAugmentation(
+        color_jitter=dict(brightness=0.4, prob=1.),
+        blur=dict(sigma_range=(0.1, 2.0), prob=1.))
+    views = [torch.full((4, 3, 8, 8), 100.)] * 2
+
+    def run(rank):
+        monkeypatch.setattr(view_augmentation, 'get_rank', lambda: rank)
+        torch.manual_seed(0)
+        out = aug(views, num_patches=0)[0]
+        return out, torch.rand(1)  # the global generator afterwards
+
+    (rank0, after0), (rank1, after1) = run(0), run(1)
+    assert not torch.equal(rank0, rank1)
+    assert torch.equal(after0, after1)
+    assert torch.equal(run(0)[0], rank0)
+    # fp32 whatever the autocast context (the blur is a convolution)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        torch.manual_seed(0)
+        assert torch.equal(aug(views, num_patches=0)[0], rank0)

@@ -152,9 +152,10 @@ def build_model(cfg, args):
     if model_cfg.type != 'DetCo':  # DetCo applies both options itself
         if args.channels_last:
             model.to(memory_format=torch.channels_last)
-        if args.compile:
-            model.backbone.compile()
-            model.neck.compile()
+        if args.compile:  # both encoders, as DetCo's option does
+            for module in (model.backbone, model.neck,
+                           *model.encoder_k.module):
+                module.compile()
     model.init_weights()
     model.train()
     optimizer = torch.optim.SGD(

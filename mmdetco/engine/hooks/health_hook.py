@@ -66,6 +66,9 @@ class DetCoHealthHook(Hook):
         if patience < 1:
             raise ValueError('DetCoHealthHook: `patience` must be >= 1, got '
                              f'{patience}.')
+        if chance_factor <= 0:
+            raise ValueError('DetCoHealthHook: `chance_factor` must be > 0, '
+                             f'got {chance_factor}.')
         self.collapse_ratio = collapse_ratio
         self.patience = patience
         self.chance_factor = chance_factor

@@ -17,6 +17,9 @@ class _QueueInfoNCE(torch.autograd.Function):
         # the cross-entropy with the positive (column 0) as the label
         log_prob = logits.log_softmax(dim=1)
         losses = -log_prob[:, 0]
+        ctx.mark_non_differentiable(logits)
+        if not any(ctx.needs_input_grad[:2]):
+            return losses, logits
         # d loss_n / d logits_n = softmax_n - one_hot(0), and the logits are
         # [q . k, q^T queue] / temperature
         grad = log_prob.exp_()
@@ -25,7 +28,6 @@ class _QueueInfoNCE(torch.autograd.Function):
         grad_q = grad[:, :1] * k + grad[:, 1:] @ queue.t()
         grad_k = grad[:, :1] * q
         ctx.save_for_backward(grad_q.to(query.dtype), grad_k.to(key.dtype))
-        ctx.mark_non_differentiable(logits)
         return losses, logits
 
     @staticmethod

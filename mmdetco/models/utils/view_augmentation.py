@@ -8,6 +8,7 @@ import torch.nn as nn
 from kornia.enhance import (adjust_brightness_accumulative,
                             adjust_contrast_with_mean_subtraction, adjust_hue,
                             adjust_saturation_with_gray_subtraction)
+from mmengine.dist import get_rank
 
 # the parameters of kornia's blur drawn per image (the others per call)
 _PER_IMAGE = ('sigma', 'batch_prob')
@@ -59,6 +60,10 @@ class DetCoViewAugmentation(nn.Module):
     with the set's sigma to each patch alone (at patch borders edge pixels
     are replicated instead of the crop's neighbouring pixels).
 
+    It runs in fp32 (also under ``--amp``) and every process draws its own
+    parameters (from a seed of the global generator plus its rank), as the
+    data workers of the CPU path do.
+
     Args:
         color_jitter (dict, optional): ``brightness``, ``contrast``,
             ``saturation``, ``hue`` (as in ``ColorJitter``) and ``prob``.
@@ -104,16 +109,25 @@ class DetCoViewAugmentation(nn.Module):
                 f'DetCoViewAugmentation: expected {2 + 2 * num_patches} '
                 f'views (2 global, 2 x {num_patches} patches), got '
                 f'{len(views)}.')
-        # both views (and both patch sets) in one batch, a draw per image
-        globals_ = torch.cat(views[:2]).unsqueeze(1)
-        out = list(self._augment(globals_)[:, 0].chunk(2))
-        if num_patches:
-            sets = torch.cat([
-                torch.stack(views[start:start + num_patches], dim=1)
-                for start in (2, 2 + num_patches)
-            ])
-            for patches in self._augment(sets).chunk(2):
-                out.extend(patches.unbind(1))
+        device = views[0].device
+        # one seed from the global generator (the same on every process, so
+        # it advances alike and resumes exactly), offset by the rank: every
+        # process draws its own augmentations, as its data workers do
+        seed = int(torch.randint(2**62, ())) + get_rank()
+        cuda = [device] if device.type == 'cuda' else []
+        with torch.random.fork_rng(devices=cuda), torch.autocast(
+                device.type, enabled=False):
+            torch.manual_seed(seed)
+            # both views (and both patch sets) in one batch, a draw per image
+            globals_ = torch.cat(views[:2]).float().unsqueeze(1)
+            out = list(self._augment(globals_)[:, 0].chunk(2))
+            if num_patches:
+                sets = torch.cat([
+                    torch.stack(views[start:start + num_patches], dim=1)
+                    for start in (2, 2 + num_patches)
+                ]).float()
+                for patches in self._augment(sets).chunk(2):
+                    out.extend(patches.unbind(1))
         return out
 
     def _augment(self, images: torch.Tensor) -> torch.Tensor:
