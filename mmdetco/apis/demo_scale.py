@@ -24,7 +24,7 @@ def _expansion(depth: int) -> int:
     return get_expansion(ResNet.arch_settings[depth][0])
 
 
-def _multi_view(cfg: Config, path: str) -> dict:
+def multi_view_of(cfg: Config, path: str) -> dict:
     """The ``DetCoMultiView`` transform of a config's training pipeline."""
     for transform in cfg.train_dataloader.dataset.pipeline:
         if transform['type'] == 'DetCoMultiView':
@@ -93,8 +93,8 @@ def shrink_to_demo(config: str, demo_config: str = DETCO_CONFIG) -> Config:
     model.momentum = demo.model.momentum
     demo.model = model
 
-    views = _multi_view(cfg, config)
-    demo_views = _multi_view(demo, demo_config)
+    views = multi_view_of(cfg, config)
+    demo_views = multi_view_of(demo, demo_config)
     for key in ('global_pipeline', 'patch_pipeline'):
         demo_views[key] = _resize_views(views[key], demo_views[key], key)
     return demo

@@ -5,7 +5,7 @@ from typing import List, Tuple
 
 from mmengine.config import Config
 
-from .demo_scale import _multi_view
+from .demo_scale import multi_view_of
 
 #: Transforms that may follow a moved one on the CPU: the device applies the
 #: moved ones after them, which changes nothing.
@@ -97,7 +97,7 @@ def apply_gpu_augmentation(cfg: Config, path: str = 'config') -> Config:
     """
     if not cfg.get('gpu_augmentation', False):
         return cfg
-    views = _multi_view(cfg, path)
+    views = multi_view_of(cfg, path)
     moved = {}
     for key in ('global_pipeline', 'patch_pipeline'):
         views[key], moved[key] = _split(views[key], f'{path}: {key}')

@@ -39,7 +39,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 import mmdetco  # noqa: F401  (registers DetCo)
-from mmdetco.apis import apply_gpu_augmentation
+from mmdetco.apis import apply_gpu_augmentation, multi_view_of
 from mmdetco.datasets.demo_scenes import render_scene
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -128,10 +128,9 @@ def configs(args):
                 int(c * scale) for c in detco.model.neck[field]
             ]
     detco.model.update(channels_last=args.channels_last, compile=args.compile)
-    for t in detco.train_dataloader.dataset.pipeline:
-        if t['type'] == 'DetCoMultiView':
-            set_views(t['global_pipeline'], args, True)
-            set_views(t['patch_pipeline'], args, False)
+    views = multi_view_of(detco, args.config)
+    set_views(views['global_pipeline'], args, True)
+    set_views(views['patch_pipeline'], args, False)
     gpu_aug = copy.deepcopy(detco)
     gpu_aug.gpu_augmentation = True
     apply_gpu_augmentation(gpu_aug, args.config)
