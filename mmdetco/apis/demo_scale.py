@@ -5,9 +5,8 @@ import os.path as osp
 from typing import List
 
 from mmengine.config import Config
-from mmpretrain.models import ResNet
-from mmpretrain.models.backbones.resnet import get_expansion
 
+from ..compat import ResNet, get_expansion
 from .demo import DETCO_CONFIG, ROOT
 
 #: The neck fields that count channels of the backbone levels.

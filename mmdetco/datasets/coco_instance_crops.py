@@ -4,8 +4,8 @@ from typing import List
 
 import numpy as np
 from mmengine.fileio import load
-from mmpretrain.datasets import BaseDataset
-from mmpretrain.registry import DATASETS
+
+from ..compat import DATASETS, BaseDataset
 
 
 @DATASETS.register_module()

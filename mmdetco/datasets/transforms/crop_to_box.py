@@ -1,7 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmpretrain.registry import TRANSFORMS
+
+from ...compat import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

@@ -3,8 +3,8 @@ import copy
 from typing import List
 
 from mmcv.transforms import BaseTransform, Compose
-from mmpretrain.datasets.transforms import RandomResizedCrop
-from mmpretrain.registry import TRANSFORMS
+
+from ...compat import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
@@ -47,26 +47,31 @@ class DetCoMultiView(BaseTransform):
         """Fail at build time, not at the first image, if the crop of the
         patch pipeline is too small for its jigsaw patches."""
         transforms = self.patch_pipeline.transforms
-        crops = [t for t in transforms if isinstance(t, RandomResizedCrop)]
+        # MMPretrain's crops give their output size as `scale`, MMSelfSup's
+        # as `size` (its `scale` is the area range)
+        crops = [
+            getattr(t, 'size', None) or t.scale for t in transforms
+            if type(t).__name__.endswith('RandomResizedCrop')
+        ]
         jigsaws = [
             t for t in transforms if type(t).__name__ == 'JigsawPatches'
         ]
         if not crops or not jigsaws:
             return
-        side = min(crops[-1].scale)
+        side = min(crops[-1])
         grid, patch = jigsaws[-1].grid_size, jigsaws[-1].patch_size
         if side // grid < patch:
             raise ValueError(
                 f'DetCoMultiView: patch_pipeline crops to {side} px '
-                f'(RandomResizedCrop scale), cut by JigsawPatches into '
+                f'(RandomResizedCrop), cut by JigsawPatches into '
                 f'{grid} x {grid} cells of {side // grid} px, smaller than '
                 f'its patch_size={patch}. Raise the scale to at least '
                 f'{grid * patch} or lower patch_size / grid_size.')
 
     @staticmethod
     def _compose(transforms: List[dict]) -> Compose:
-        """Build transforms from MMPretrain's registry, whatever the
-        default scope."""
+        """Build transforms from the registry of mmdetco's codebase
+        (:mod:`mmdetco.compat`), whatever the default scope."""
         return Compose([
             TRANSFORMS.build(t) if isinstance(t, dict) else t
             for t in transforms

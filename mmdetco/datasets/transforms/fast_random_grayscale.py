@@ -2,7 +2,8 @@
 import cv2
 import numpy as np
 from mmcv.transforms import RandomGrayscale
-from mmpretrain.registry import TRANSFORMS
+
+from ...compat import TRANSFORMS
 
 
 @TRANSFORMS.register_module()

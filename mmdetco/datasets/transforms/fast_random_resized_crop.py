@@ -1,8 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import mmcv
 import numpy as np
-from mmpretrain.datasets.transforms import RandomResizedCrop
-from mmpretrain.registry import TRANSFORMS
+
+from ...compat import TRANSFORMS, RandomResizedCrop
 
 
 @TRANSFORMS.register_module()

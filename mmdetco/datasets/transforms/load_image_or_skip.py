@@ -6,7 +6,8 @@ import mmcv
 from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 from mmengine.logging import print_log
-from mmpretrain.registry import TRANSFORMS
+
+from ...compat import TRANSFORMS
 
 JPEG_START, JPEG_END = b'\xff\xd8', b'\xff\xd9'
 

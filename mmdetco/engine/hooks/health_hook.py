@@ -5,10 +5,10 @@ from typing import Deque, Dict, Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.registry import HOOKS
 
 from mmdetco.models.heads.detco_head import LOSS_TERMS
 from mmdetco.models.utils import healthy_spread
+from ...compat import HOOKS
 
 #: ``spread_{kind}_{level}``, as returned by ``DetCo.loss``.
 SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')

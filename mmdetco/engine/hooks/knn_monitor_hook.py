@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.registry import HOOKS
+
+from ...compat import HOOKS
 
 
 @torch.no_grad()
@@ -116,8 +117,13 @@ class KNNMonitorHook(Hook):
                 inputs = inputs[0]
             feat = model.backbone(inputs)[-1].mean(dim=(2, 3))
             feats.append(F.normalize(feat, dim=1))
+            # MMPretrain's DataSample holds a tensor, MMClassification's
+            # ClsDataSample a LabelData
             labels.append(
-                torch.cat([s.gt_label for s in data['data_samples']]))
+                torch.cat([
+                    getattr(s.gt_label, 'label', s.gt_label)
+                    for s in data['data_samples']
+                ]))
         return torch.cat(feats), torch.cat(labels).to(feats[0].device)
 
     def evaluate(self, runner) -> float:

@@ -7,7 +7,8 @@ from typing import Sequence
 import torch
 from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
+
+from ...compat import HOOKS
 
 
 @HOOKS.register_module()

@@ -2,7 +2,8 @@
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmpretrain.registry import HOOKS
+
+from ...compat import HOOKS
 
 
 @HOOKS.register_module()

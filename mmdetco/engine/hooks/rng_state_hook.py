@@ -5,7 +5,8 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmpretrain.registry import HOOKS
+
+from ...compat import HOOKS
 
 
 def get_rng_state() -> dict:

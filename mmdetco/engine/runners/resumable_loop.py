@@ -3,8 +3,9 @@ from typing import Iterable
 
 import torch
 from mmengine.runner import EpochBasedTrainLoop
-from mmpretrain.registry import LOOPS
 from torch.utils.data import DataLoader
+
+from ...compat import LOOPS
 
 
 @LOOPS.register_module()

@@ -3,8 +3,8 @@ from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
-from mmpretrain.registry import MODELS
 
+from ...compat import MODELS
 from ..utils import contrastive_top1, queue_info_nce
 
 #: The three DetCo contrasts: the kind (``g`` global view, ``l`` patch set)

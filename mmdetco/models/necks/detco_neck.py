@@ -4,7 +4,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmpretrain.registry import MODELS
+
+from ...compat import MODELS
 
 
 def _mlp(in_channels: int, hid_channels: int, out_channels: int) -> nn.Module:

@@ -6,11 +6,9 @@ import torch
 import torch.nn as nn
 from mmengine.dist import all_gather, is_distributed
 from mmengine.model import ExponentialMovingAverage
-from mmpretrain.models.selfsup import BaseSelfSupervisor
-from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
-from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
+from ...compat import (MODELS, BaseSelfSupervisor, DataSample,
+                       batch_shuffle_ddp, batch_unshuffle_ddp)
 from ..utils import embedding_spread, positive_cosine
 
 Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]

@@ -1,9 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from typing import Optional
 
-from mmpretrain.models.utils import SelfSupDataPreprocessor
-from mmpretrain.registry import MODELS
-
+from ...compat import MODELS, SelfSupDataPreprocessor
 from .view_augmentation import DetCoViewAugmentation
 
 
@@ -19,7 +17,8 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
     ``gpu_augmentation = True`` in a config (or ``tools/train.py
     --gpu-aug``) and :func:`mmdetco.apis.apply_gpu_augmentation` moves the
     operations of the pipeline here. Without ``augmentation`` (and outside
-    training) it is ``SelfSupDataPreprocessor``.
+    training) it is ``SelfSupDataPreprocessor`` (MMPretrain's or MMSelfSup's,
+    see :mod:`mmdetco.compat`).
 
     Args:
         augmentation (dict, optional): The arguments of
@@ -37,12 +36,18 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
             DetCoViewAugmentation(**augmentation)
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Cast, convert to RGB, augment (in training) and normalise."""
+        """Cast, convert to RGB, augment (in training) and normalise.
+
+        Returns:
+            dict: ``inputs`` (the list of views) and ``data_samples``, with
+            MMPretrain and with MMSelfSup (whose preprocessor returns them as
+            a tuple).
+        """
         if not (training and self.augmentation is not None):
-            return super().forward(data, training)
+            return self._preprocess(data, training)
         normalize, self._enable_normalize = self._enable_normalize, False
         try:
-            data = super().forward(data, training)
+            data = self._preprocess(data, training)
         finally:
             self._enable_normalize = normalize
         views = data['inputs']
@@ -50,3 +55,11 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         if normalize:
             views = [(view - self.mean) / self.std for view in views]
         return dict(inputs=views, data_samples=data['data_samples'])
+
+    def _preprocess(self, data: dict, training: bool) -> dict:
+        """``SelfSupDataPreprocessor.forward`` as a dict."""
+        data = super().forward(data, training)
+        if isinstance(data, tuple):
+            inputs, data_samples = data
+            data = dict(inputs=inputs, data_samples=data_samples)
+        return data
