@@ -1,16 +1,27 @@
-# make test  - set up .venv if needed, then run the test suite
-# make demo  - set up .venv if needed, then run the embedded demo
+# make test            - set up .venv if needed, then run the test suite
+# make demo            - set up .venv if needed, then run the embedded demo
+# make test-mmselfsup  - set up .venv-mmselfsup (MMSelfSup 1.x) too, then run
+#                        the tests of that environment, against .venv
 VENV ?= .venv
+VENV_MMSELFSUP ?= .venv-mmselfsup
 PYTHON := $(VENV)/bin/python
 export VENV
 
-.PHONY: setup test demo lint
+.PHONY: setup setup-mmselfsup test test-mmselfsup demo lint
 
 setup:
 	bash tools/setup_env.sh
 
+setup-mmselfsup:
+	MMDETCO_STACK=mmselfsup VENV=$(VENV_MMSELFSUP) bash tools/setup_env.sh
+
 test: setup
 	$(PYTHON) -m pytest tests
+
+# --confcutdir: tests/conftest.py belongs to the MMPretrain environment
+test-mmselfsup: setup setup-mmselfsup
+	MMDETCO_MAIN_PYTHON=$(abspath $(PYTHON)) $(VENV_MMSELFSUP)/bin/python \
+		-m pytest --confcutdir=tests/test_mmselfsup tests/test_mmselfsup
 
 demo: setup
 	$(PYTHON) tools/run_demo.py

@@ -11,6 +11,9 @@ import mmdetco  # noqa: F401  (registers the modules)
 # (RandomApply) and models are looked up in MMPretrain's registries.
 register_all_modules(init_default_scope=True)
 
+# The tests of the MMSelfSup environment (make test-mmselfsup) run there.
+collect_ignore = ['test_mmselfsup']
+
 RESNET18_CHANNELS = (64, 128, 256, 512)
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create (or update) the mmdetco environment in .venv/ -- idempotent.
+# Create (or update) an mmdetco environment -- idempotent.
 #
 # Installs torch/torchvision, builds mmcv from its source distribution (with
 # its C++ ops, needed by MMDetection) and caches the built wheel outside the
@@ -7,8 +7,16 @@
 # (a fresh clone included) reuse it. Then installs the pinned OpenMMLab stack,
 # the test requirements and mmdetco itself (editable).
 #
+# Two stacks (MMDETCO_STACK), each in its own environment, as the two cannot be
+# imported in one process:
+#   mmpretrain  (default) mmcv 2.1.0, mmpretrain 1.2.0, mmdet 3.3.0
+#               (requirements/runtime.txt), in .venv
+#   mmselfsup   mmcv 2.0.1, mmselfsup 1.0.0, mmcls 1.0.0rc6, mmdet 3.3.0
+#               (requirements/mmselfsup.txt), in .venv-mmselfsup
+#
 # Environment variables:
-#   VENV            virtual environment path (default: .venv)
+#   MMDETCO_STACK   mmpretrain or mmselfsup (default: mmpretrain)
+#   VENV            virtual environment path (default: see above)
 #   PYTHON          interpreter used to create it (default: python3)
 #   MMDETCO_CACHE   wheel cache (default: ${XDG_CACHE_HOME:-~/.cache}/mmdetco)
 #   MAX_JOBS        parallel compile jobs for mmcv (default: number of cores)
@@ -16,11 +24,26 @@ set -euo pipefail
 
 TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
-MMCV_VERSION=2.1.0
+STACK="${MMDETCO_STACK:-mmpretrain}"
+case "$STACK" in
+    mmpretrain)
+        MMCV_VERSION=2.1.0
+        REQUIREMENTS=requirements/runtime.txt
+        CODEBASE=mmpretrain
+        DEFAULT_VENV=.venv ;;
+    mmselfsup)
+        MMCV_VERSION=2.0.1
+        REQUIREMENTS=requirements/mmselfsup.txt
+        CODEBASE=mmselfsup
+        DEFAULT_VENV=.venv-mmselfsup ;;
+    *)
+        echo "MMDETCO_STACK must be mmpretrain or mmselfsup, got '$STACK'" >&2
+        exit 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-VENV="${VENV:-.venv}"
+VENV="${VENV:-$DEFAULT_VENV}"
 PYTHON="${PYTHON:-python3}"
 CACHE="${MMDETCO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmdetco}"
 
@@ -29,6 +52,7 @@ log() { echo "[setup $(date +%H:%M:%S)] $*"; }
 # The stamp records what the environment was built from; when nothing changed
 # the set-up is a no-op.
 stamp_inputs() {
+    echo "$STACK"
     cat tools/setup_env.sh requirements/*.txt setup.cfg setup.py
 }
 STAMP="$VENV/.mmdetco-setup"
@@ -92,14 +116,16 @@ else
     "${PIP[@]}" --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
 fi
 
-log "installing the OpenMMLab stack and test requirements"
-"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt \
+log "installing the OpenMMLab stack ($STACK) and test requirements"
+"${PIP[@]}" -r "$REQUIREMENTS" -r requirements/tests.txt \
     "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" \
     "mmcv==$MMCV_VERSION" -r requirements/build.txt
 
+# --no-deps: setup.cfg requires mmpretrain, which must not be installed
+# beside mmselfsup
 log "installing mmdetco (editable)"
 "${PIP[@]}" --no-deps --no-build-isolation -e .
 
-"$PY" -c "import mmcv.ops, mmdet, mmpretrain, mmdetco; print('mmdetco', mmdetco.__version__, '| mmcv', mmcv.__version__, '| mmpretrain', mmpretrain.__version__, '| mmdet', mmdet.__version__)"
+"$PY" -c "import mmcv.ops, mmdet, $CODEBASE, mmdetco, mmdetco.compat as c; assert c.BACKEND == '$CODEBASE', c.BACKEND; print('mmdetco', mmdetco.__version__, '| mmcv', mmcv.__version__, '| $CODEBASE', $CODEBASE.__version__, '| mmdet', mmdet.__version__)"
 stamp_inputs | sha256sum > "$STAMP"
 log "environment $VENV is ready"

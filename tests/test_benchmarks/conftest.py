@@ -3,6 +3,7 @@
 with distinct query and momentum backbones, the demo data set in COCO and
 VOC layout, and MMDetection's default scope for each test."""
 import importlib.util
+import os
 import os.path as osp
 
 import numpy as np
@@ -66,7 +67,13 @@ def save_detco_checkpoint(path: str, depth: int) -> dict:
 
 @pytest.fixture(scope='session')
 def detco_r50(tmp_path_factory):
-    """(path, state dict) of a ResNet-50 DetCo checkpoint."""
+    """(path, state dict) of a ResNet-50 DetCo checkpoint: the file named by
+    ``MMDETCO_DETCO_R50_CHECKPOINT`` (a real training checkpoint, e.g. one
+    written in the MMSelfSup environment, tests/test_mmselfsup) or one
+    made here."""
+    path = os.environ.get('MMDETCO_DETCO_R50_CHECKPOINT')
+    if path:
+        return path, torch.load(path, map_location='cpu')['state_dict']
     path = str(tmp_path_factory.mktemp('detco_r50') / 'epoch_200.pth')
     return path, save_detco_checkpoint(path, 50)
 
