@@ -41,7 +41,11 @@ train_pipeline = [
         patch_pipeline=patch_pipeline),
     dict(type='PackSelfSupInputs', meta_keys=['img_path']),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    # mmengine gives the dicts of an `mmselfsup::` base a `_scope_` key and
+    # passes it on to the collate function: restate it without
+    collate_fn=dict(_delete_=True, type='default_collate'),
+    dataset=dict(pipeline=train_pipeline))
 
 # EpochBasedTrainLoop that also resumes inside an epoch (PreemptionHook)
 train_cfg = dict(type='ResumableEpochBasedTrainLoop')

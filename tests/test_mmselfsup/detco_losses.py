@@ -24,6 +24,8 @@ from mmdetco.compat import MODELS, DataSample
 def detco_losses(config: str, checkpoint: str, batch: str) -> dict:
     cfg = Config.fromfile(config)
     init_default_scope(cfg.default_scope)
+    # as the Runner does: a top-level data_preprocessor joins the model's
+    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     model = MODELS.build(cfg.model)
     state_dict = torch.load(checkpoint, map_location='cpu')['state_dict']
     keys = model.load_state_dict(state_dict, strict=False)

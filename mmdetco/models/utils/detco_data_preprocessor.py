@@ -1,6 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from typing import Optional
 
+import torch
+
 from ...compat import MODELS, SelfSupDataPreprocessor
 from .view_augmentation import DetCoViewAugmentation
 
@@ -57,7 +59,11 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         return dict(inputs=views, data_samples=data['data_samples'])
 
     def _preprocess(self, data: dict, training: bool) -> dict:
-        """``SelfSupDataPreprocessor.forward`` as a dict."""
+        """``SelfSupDataPreprocessor.forward`` as a dict; a batch of single
+        images (e.g. of the kNN monitor) becomes a list of one view, as
+        MMSelfSup's preprocessor takes only lists."""
+        if isinstance(data['inputs'], torch.Tensor):
+            data = dict(data, inputs=[data['inputs']])
         data = super().forward(data, training)
         if isinstance(data, tuple):
             inputs, data_samples = data
