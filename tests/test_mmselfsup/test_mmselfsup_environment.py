@@ -33,6 +33,8 @@ LOSS_TERMS = [
     f'loss_{term}_{level}' for term in ('gg', 'll', 'lg')
     for level in ('res2', 'res3', 'res4', 'res5')
 ]
+# the demo config with a ResNet-50
+DEMO_R50 = {'model.backbone.depth': 50, 'model.neck.in_channels': R50_CHANNELS}
 # a few iterations of the demo (16 images, batch 8: 2 per epoch)
 SHORT_RUN = [
     'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
@@ -133,9 +135,18 @@ def _assert_same_losses(here: dict, main: dict) -> None:
             main['losses'][name], abs=1e-5), name
 
 
-def _losses_in_main(main_python, config, checkpoint, batch, tmp_path):
+def _losses_in_main(main_python,
+                    config,
+                    checkpoint,
+                    batch,
+                    tmp_path,
+                    options=None):
     out = str(tmp_path / 'main_losses.json')
-    run(main_python, [DETCO_LOSSES, config, checkpoint, batch, out])
+    options = [
+        f'{key}={value}'.replace(' ', '')
+        for key, value in (options or {}).items()
+    ]
+    run(main_python, [DETCO_LOSSES, config, checkpoint, batch, out, *options])
     with open(out) as f:
         return json.load(f)
 
@@ -165,8 +176,8 @@ def test_checkpoint_from_mmselfsup_loads_in_main_environment(
     output = run(
         this_python, [
             TRAIN, DEMO, '--work-dir', work_dir, '--cfg-options',
-            'model.backbone.depth=50',
-            'model.neck.in_channels=[256,512,1024,2048]', *SHORT_RUN
+            *[f'{k}={v}'.replace(' ', '')
+              for k, v in DEMO_R50.items()], *SHORT_RUN
         ],
         cwd=demo_dir)
     assert 'Epoch(train) [1][2/2]' in output
@@ -175,8 +186,9 @@ def test_checkpoint_from_mmselfsup_loads_in_main_environment(
 
     batch = _random_batch(str(tmp_path / 'batch.pth'))
     _assert_same_losses(
-        detco_losses(R50, checkpoint, batch),
-        _losses_in_main(main_python, MAIN_R50, checkpoint, batch, tmp_path))
+        detco_losses(DEMO, checkpoint, batch, DEMO_R50),
+        _losses_in_main(main_python, MAIN_DEMO, checkpoint, batch, tmp_path,
+                        DEMO_R50))
 
     output = run(
         main_python, [
