@@ -19,6 +19,7 @@ patch_pipeline = [
 ] + view_augmentation + [
     dict(type='JigsawPatches', grid_size=3, patch_size=16, shuffle=True),
 ]
+load_image, multi_view, pack = _base_.train_pipeline
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
@@ -31,12 +32,11 @@ train_dataloader = dict(
         data_root='data/demo/',
         data_prefix='pretrain',
         pipeline=[
-            dict(type='LoadImageOrSkip', max_skipped=100),
+            load_image,
             dict(
-                type='DetCoMultiView',
+                multi_view,
                 global_pipeline=global_pipeline,
-                patch_pipeline=patch_pipeline),
-            dict(type='PackSelfSupInputs', meta_keys=['img_path']),
+                patch_pipeline=patch_pipeline), pack
         ]))
 
 knn_dataloader = dict(
