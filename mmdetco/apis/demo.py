@@ -127,6 +127,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'DetCoHealthHook')
     hook = DetCoHealthHook(**{k: v for k, v in hook.items() if k != 'type'})
     healthy = healthy_spread(cfg.model.feat_dim)
+    max_spread, min_top1 = hook.thresholds(cfg.model.feat_dim,
+                                           cfg.model.queue_len)
     last = log_records(work_dir, 'loss')[-1]
     terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
     spreads = [m for m in map(SPREAD_KEY.match, last) if m]
@@ -145,9 +147,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         },
         collapsed_branches=[
             f'{m["kind"]} {m["level"]}' for m in spreads
-            if last[m[0]] < hook.collapse_ratio * healthy
-            and hook.branch_top1(last, m['kind'], m['level']) <
-            hook.chance_factor * 100 / (cfg.model.queue_len + 1)
+            if last[m[0]] < max_spread
+            and hook.branch_top1(last, m['kind'], m['level']) < min_top1
         ],
         knn_top1_random_init=round(knn[0], 2),
         knn_top1_pretrained=round(knn[-1], 2))

@@ -135,6 +135,13 @@ def _assert_same_losses(here: dict, main: dict) -> None:
             main['losses'][name], abs=1e-5), name
 
 
+def _cfg_options(options: dict) -> list:
+    """``options`` as the ``KEY=VALUE`` arguments of ``--cfg-options``."""
+    return [
+        f'{key}={value}'.replace(' ', '') for key, value in options.items()
+    ]
+
+
 def _losses_in_main(main_python,
                     config,
                     checkpoint,
@@ -142,11 +149,10 @@ def _losses_in_main(main_python,
                     tmp_path,
                     options=None):
     out = str(tmp_path / 'main_losses.json')
-    options = [
-        f'{key}={value}'.replace(' ', '')
-        for key, value in (options or {}).items()
-    ]
-    run(main_python, [DETCO_LOSSES, config, checkpoint, batch, out, *options])
+    run(main_python, [
+        DETCO_LOSSES, config, checkpoint, batch, out,
+        *_cfg_options(options or {})
+    ])
     with open(out) as f:
         return json.load(f)
 
@@ -176,8 +182,7 @@ def test_checkpoint_from_mmselfsup_loads_in_main_environment(
     output = run(
         this_python, [
             TRAIN, DEMO, '--work-dir', work_dir, '--cfg-options',
-            *[f'{k}={v}'.replace(' ', '')
-              for k, v in DEMO_R50.items()], *SHORT_RUN
+            *_cfg_options(DEMO_R50), *SHORT_RUN
         ],
         cwd=demo_dir)
     assert 'Epoch(train) [1][2/2]' in output

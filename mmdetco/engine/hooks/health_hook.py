@@ -1,7 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import re
 from collections import deque
-from typing import Deque, Dict, Optional
+from typing import Deque, Dict, Optional, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -102,8 +102,7 @@ class DetCoHealthHook(Hook):
         if not outputs:
             return
         model = self._model(runner)
-        threshold = self.collapse_ratio * healthy_spread(model.feat_dim)
-        chance = 100. / (model.queue_len + 1)
+        threshold, min_top1 = self.thresholds(model.feat_dim, model.queue_len)
         for key, value in outputs.items():
             match = SPREAD_KEY.match(key)
             if match is None:
@@ -117,7 +116,7 @@ class DetCoHealthHook(Hook):
             below.append(self.branch_top1(outputs, kind, level))
             top1 = sum(below) / len(below)
             if (len(below) < self.patience or branch in self.collapsed
-                    or top1 >= self.chance_factor * chance):
+                    or top1 >= min_top1):
                 continue
             self.collapsed[branch] = runner.iter + 1
             runner.logger.error(
@@ -128,7 +127,15 @@ class DetCoHealthHook(Hook):
                 f'{self.patience} iterations, i.e. the embeddings of '
                 'different images point the same way, and its positives '
                 f'outrank the queue for {top1:.2f} % of the queries (chance '
-                f'{chance:.2f} %). See docs/en/training_health.md.')
+                f'{min_top1 / self.chance_factor:.2f} %). See '
+                'docs/en/training_health.md.')
+
+    def thresholds(self, feat_dim: int, queue_len: int) -> Tuple[float, float]:
+        """The spread under which a branch is narrow, and the top-1
+        accuracy (in %) under which a narrow branch is collapsed, for
+        embeddings of ``feat_dim`` against a queue of ``queue_len``."""
+        return (self.collapse_ratio * healthy_spread(feat_dim),
+                self.chance_factor * 100. / (queue_len + 1))
 
     @staticmethod
     def branch_top1(outputs: dict, kind: str, level: str) -> float:
