@@ -44,20 +44,26 @@ else:
     from mmselfsup.structures import SelfSupDataSample as DataSample
     from mmselfsup.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
+    def _importable(module: str) -> bool:
+        """Whether ``module`` exists (its parent packages included)."""
+        import importlib.util
+        try:
+            return importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            return False
+
     def _drop_missing_registry_locations() -> None:
         """MMSelfSup 1.0.0 names ``mmselfsup.engine.runner``, a module it
         does not have, as where its runners and loops are; mmengine imports
         a registry's locations at its first lookup, so every loop of a
         config fails to build in the ``mmselfsup`` scope
         (open-mmlab/mmselfsup#745). Keep only the locations that exist."""
-        import importlib.util
-
         import mmselfsup.registry as registries
         for name in registries.__all__:
             registry = getattr(registries, name)
             registry._locations = [
                 location for location in registry._locations
-                if importlib.util.find_spec(location) is not None
+                if _importable(location)
             ]
 
     _drop_missing_registry_locations()

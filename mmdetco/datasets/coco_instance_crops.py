@@ -27,7 +27,8 @@ class CocoInstanceCrops(BaseDataset):
         data_prefix (str | dict): The image folder, relative to
             ``data_root``. Defaults to ''.
         min_size (int): Smallest box side kept, in pixels. Defaults to 8.
-        **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`.
+        **kwargs: Other arguments of the codebase's ``BaseDataset``
+            (:mod:`mmdetco.compat`).
     """
 
     def __init__(self,

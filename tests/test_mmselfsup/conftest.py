@@ -25,7 +25,7 @@ def run(python: str, args: List[str], cwd: str = ROOT, **env) -> str:
                             env=dict(os.environ, **env),
                             capture_output=True,
                             text=True,
-                            timeout=1200)
+                            timeout=800)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     return output

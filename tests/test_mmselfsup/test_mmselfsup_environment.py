@@ -108,7 +108,8 @@ def test_patch_size_check_reads_mmselfsup_crops():
     cfg = Config.fromfile(DEMO)
     views = dict(cfg.train_dataloader.dataset.pipeline[1])
     views['patch_pipeline'][0]['size'] = 40  # cells of 13 px < 16 px patches
-    with pytest.raises(ValueError, match='crops to 40 px'):
+    with pytest.raises(ValueError,
+                       match=r'crops to 40 px.*`size` in MMSelfSup'):
         TRANSFORMS.build(views)
 
 
@@ -195,25 +196,44 @@ def test_checkpoint_from_mmselfsup_loads_in_main_environment(
         _losses_in_main(main_python, MAIN_DEMO, checkpoint, batch, tmp_path,
                         DEMO_R50))
 
+    benchmark_tests = [
+        '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+        'tests/test_benchmarks/test_mmdet_configs.py::'
+        'test_pretrained_weights_load',
+        'tests/test_benchmarks/test_linear_config.py', '-k', 'not released'
+    ]
+    collected = re.search(r'(\d+)/\d+ tests collected',
+                          run(main_python, [*benchmark_tests, '--co']))
     output = run(
-        main_python, [
-            '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-            'tests/test_benchmarks/test_mmdet_configs.py::'
-            'test_pretrained_weights_load',
-            'tests/test_benchmarks/test_linear_config.py', '-k', 'not released'
-        ],
-        MMDETCO_DETCO_R50_CHECKPOINT=checkpoint)
-    passed = re.search(r'(\d+) passed', output)
-    assert passed and int(passed.group(1)) >= 5, output[-2000:]
-    assert 'skipped' not in output and 'deselected' in output
-    for converter in ('extract_backbone_weights.py',
-                      'convert_to_torchvision.py'):
+        main_python, benchmark_tests, MMDETCO_DETCO_R50_CHECKPOINT=checkpoint)
+    # every collected test ran on this checkpoint: none skipped
+    assert collected and f'{collected.group(1)} passed' in output, output
+    assert 'skipped' not in output
+
+    # the exported backbone holds the trained query weights
+    # (a checkpoint this test wrote: not only tensors in it)
+    query = {
+        key[len('backbone.'):]: value
+        for key, value in torch.load(
+            checkpoint, map_location='cpu', weights_only=False)
+        ['state_dict'].items() if key.startswith('backbone.')
+    }
+    exported = {}
+    for converter in ('extract_backbone_weights', 'convert_to_torchvision'):
         out = str(tmp_path / f'{converter}.pth')
         run(main_python, [
-            osp.join(ROOT, 'tools', 'model_converters', converter), checkpoint,
-            out
+            osp.join(ROOT, 'tools', 'model_converters', f'{converter}.py'),
+            checkpoint, out
         ])
-        assert osp.getsize(out) > 0
+        exported[converter] = torch.load(out, weights_only=True)
+    extracted = exported['extract_backbone_weights']['state_dict']
+    assert extracted.keys() == query.keys()
+    for key, value in query.items():
+        assert torch.equal(extracted[key], value), key
+    # torchvision names: the same as MMPretrain's ResNet for these
+    for key in ('conv1.weight', 'bn1.running_mean', 'layer4.2.conv3.weight'):
+        assert torch.equal(exported['convert_to_torchvision'][key],
+                           query[key]), key
 
 
 def test_checkpoint_from_main_environment_resumes_here(tmp_path, demo_dir,

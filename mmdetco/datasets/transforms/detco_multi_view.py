@@ -65,7 +65,8 @@ class DetCoMultiView(BaseTransform):
                 f'DetCoMultiView: patch_pipeline crops to {side} px '
                 f'(RandomResizedCrop), cut by JigsawPatches into '
                 f'{grid} x {grid} cells of {side // grid} px, smaller than '
-                f'its patch_size={patch}. Raise the scale to at least '
+                f'its patch_size={patch}. Raise the crop size (`scale` in '
+                f'MMPretrain, `size` in MMSelfSup) to at least '
                 f'{grid * patch} or lower patch_size / grid_size.')
 
     @staticmethod

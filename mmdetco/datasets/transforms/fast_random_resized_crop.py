@@ -7,7 +7,8 @@ from ...compat import TRANSFORMS, RandomResizedCrop
 
 @TRANSFORMS.register_module()
 class FastRandomResizedCrop(RandomResizedCrop):
-    """MMPretrain's ``RandomResizedCrop``, without its slow copy.
+    """``RandomResizedCrop`` (MMPretrain's, or MMClassification's with
+    MMSelfSup), without its slow copy.
 
     The same crop parameters and output, pixel for pixel: the crop is made
     contiguous before it is resized, so that the ``pillow`` backend reads it

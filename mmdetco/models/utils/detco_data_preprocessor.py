@@ -33,7 +33,7 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         if augmentation is not None and not self._channel_conversion:
             raise ValueError(
                 'DetCoDataPreprocessor: `augmentation` works on RGB images; '
-                'set `to_rgb=True` (the pipeline loads BGR).')
+                'set `bgr_to_rgb=True` (the pipeline loads BGR).')
         self.augmentation = None if augmentation is None else \
             DetCoViewAugmentation(**augmentation)
 
@@ -59,13 +59,17 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         return dict(inputs=views, data_samples=data['data_samples'])
 
     def _preprocess(self, data: dict, training: bool) -> dict:
-        """``SelfSupDataPreprocessor.forward`` as a dict; a batch of single
-        images (e.g. of the kNN monitor) becomes a list of one view, as
-        MMSelfSup's preprocessor takes only lists."""
-        if isinstance(data['inputs'], torch.Tensor):
+        """``SelfSupDataPreprocessor.forward`` as a dict. A batch of single
+        images (e.g. of the kNN monitor) goes through as a list of one view,
+        as MMSelfSup's preprocessor takes only lists, and comes back as a
+        tensor, as MMPretrain's returns it."""
+        single = isinstance(data['inputs'], torch.Tensor)
+        if single:
             data = dict(data, inputs=[data['inputs']])
         data = super().forward(data, training)
         if isinstance(data, tuple):
             inputs, data_samples = data
             data = dict(inputs=inputs, data_samples=data_samples)
+        if single and isinstance(data['inputs'], (list, tuple)):
+            data['inputs'] = data['inputs'][0]
         return data
