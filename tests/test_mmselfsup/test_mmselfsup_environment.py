@@ -108,8 +108,8 @@ def test_patch_size_check_reads_mmselfsup_crops():
     cfg = Config.fromfile(DEMO)
     views = dict(cfg.train_dataloader.dataset.pipeline[1])
     views['patch_pipeline'][0]['size'] = 40  # cells of 13 px < 16 px patches
-    with pytest.raises(ValueError,
-                       match=r'crops to 40 px.*`size` in MMSelfSup'):
+    with pytest.raises(
+            ValueError, match=r'crops to 40 px.*`size` in MMSelfSup'):
         TRANSFORMS.build(views)
 
 
