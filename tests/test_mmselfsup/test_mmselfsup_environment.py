@@ -210,12 +210,12 @@ def test_checkpoint_from_mmselfsup_loads_in_main_environment(
     assert collected and f'{collected.group(1)} passed' in output, output
     assert 'skipped' not in output
 
-    # the exported backbone holds the trained query weights
-    # (a checkpoint this test wrote: not only tensors in it)
+    # the exported backbone holds the trained query weights (importing
+    # mmdetco allows the message-hub types of the checkpoint)
     query = {
         key[len('backbone.'):]: value
         for key, value in torch.load(
-            checkpoint, map_location='cpu', weights_only=False)
+            checkpoint, map_location='cpu', weights_only=True)
         ['state_dict'].items() if key.startswith('backbone.')
     }
     exported = {}
