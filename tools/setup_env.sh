@@ -29,12 +29,10 @@ case "$STACK" in
     mmpretrain)
         MMCV_VERSION=2.1.0
         REQUIREMENTS=requirements/runtime.txt
-        CODEBASE=mmpretrain
         DEFAULT_VENV=.venv ;;
     mmselfsup)
         MMCV_VERSION=2.0.1
         REQUIREMENTS=requirements/mmselfsup.txt
-        CODEBASE=mmselfsup
         DEFAULT_VENV=.venv-mmselfsup ;;
     *)
         echo "MMDETCO_STACK must be mmpretrain or mmselfsup, got '$STACK'" >&2
@@ -126,6 +124,6 @@ log "installing the OpenMMLab stack ($STACK) and test requirements"
 log "installing mmdetco (editable)"
 "${PIP[@]}" --no-deps --no-build-isolation -e .
 
-"$PY" -c "import mmcv.ops, mmdet, $CODEBASE, mmdetco, mmdetco.compat as c; assert c.BACKEND == '$CODEBASE', c.BACKEND; print('mmdetco', mmdetco.__version__, '| mmcv', mmcv.__version__, '| $CODEBASE', $CODEBASE.__version__, '| mmdet', mmdet.__version__)"
+"$PY" -c "import mmcv.ops, mmdet, $STACK, mmdetco, mmdetco.compat as c; assert c.BACKEND == '$STACK', c.BACKEND; print('mmdetco', mmdetco.__version__, '| mmcv', mmcv.__version__, '| $STACK', $STACK.__version__, '| mmdet', mmdet.__version__)"
 stamp_inputs | sha256sum > "$STAMP"
 log "environment $VENV is ready"

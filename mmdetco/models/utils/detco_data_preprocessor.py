@@ -41,9 +41,9 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         """Cast, convert to RGB, augment (in training) and normalise.
 
         Returns:
-            dict: ``inputs`` (the list of views) and ``data_samples``, with
-            MMPretrain and with MMSelfSup (whose preprocessor returns them as
-            a tuple).
+            dict: ``inputs`` (the list of views, or the tensor of a batch of
+            single images) and ``data_samples``, with MMPretrain and with
+            MMSelfSup (whose preprocessor returns them as a tuple).
         """
         if not (training and self.augmentation is not None):
             return self._preprocess(data, training)
