@@ -67,8 +67,26 @@ knn_dataloader = dict(
         ann_file='annotations/instances_train.json',
         data_prefix='train',
         pipeline=knn_pipeline))
+# BackboneBNStatsHook: the whole 160 px pre-training images, for BN
+# statistics that match whole images (docs/en/training_health.md)
+bn_stats_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='CustomDataset',
+        data_root='data/demo/',
+        data_prefix='pretrain/images',
+        with_label=False,
+        pipeline=[dict(type='LoadImageFromFile'),
+                  dict(type='PackInputs')]))
 custom_hooks = [
     dict(type='DetCoQueueCheckHook'),
+    dict(
+        type='BackboneBNStatsHook',
+        dataloader=bn_stats_dataloader,
+        interval=1),
     dict(type='DetCoHealthHook', collapse_ratio=0.05, patience=10),
     dict(
         type='KNNMonitorHook',
@@ -79,7 +97,9 @@ custom_hooks = [
                 knn_dataloader['dataset'],
                 ann_file='annotations/instances_val.json',
                 data_prefix='val')),
-        interval=2),
+        interval=2,
+        # the figure to beat: kNN on the raw pixels of the same crops
+        pixel_baseline=True),
     dict(type='RNGStateHook'),
     dict(type='PreemptionHook', signals=('SIGTERM', 'SIGUSR1')),
 ]

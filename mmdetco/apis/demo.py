@@ -26,6 +26,9 @@ DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py'
 MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-4e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                    'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
+PROBE_CONFIG = ('configs/benchmarks/mmdetection/demo/'
+                'faster-rcnn_r18_fpn_1xb8-6e_demo_frozen-probe.py')
+PROBE_NAME = 'frozen-backbone Faster R-CNN bbox AP (demo val)'
 AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
 TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
 SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
@@ -73,13 +76,11 @@ def last_checkpoint(work_dir: str) -> str:
 
 def data_root_options(config: str, data_root: str) -> List[str]:
     """``KEY=VALUE`` overrides that point every data set of a pre-training
-    config at ``data_root``: the training set and those of its
-    ``KNNMonitorHook``."""
+    config at ``data_root``: the training set and those of its hooks
+    (``KNNMonitorHook``, ``BackboneBNStatsHook``)."""
     cfg = Config.fromfile(osp.join(ROOT, config))
     options = [f'train_dataloader.dataset.data_root={data_root}']
     for i, hook in enumerate(cfg.get('custom_hooks', [])):
-        if hook['type'] != 'KNNMonitorHook':
-            continue
         for loader in ('dataloader', 'query_dataloader'):
             if hook.get(loader) is not None:
                 options.append(f'custom_hooks.{i}.{loader}.dataset.'
@@ -120,7 +121,9 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         ``collapsed_branches``, those whose last logged spread and top-1
         are under the thresholds of the config's ``DetCoHealthHook``;
         ``knn_top1_random_init`` and ``knn_top1_pretrained``, the first and
-        last ``knn/top1``.
+        last ``knn/top1``; ``knn_top1_pixels``, the raw-pixel baseline
+        (``KNNMonitorHook(pixel_baseline=True)``, else None);
+        ``terms_not_falling``, the terms that fail :func:`terms_not_falling`.
     """
     cfg = Config.fromfile(osp.join(ROOT, config))
     chance = math.log(cfg.model.queue_len + 1)
@@ -133,6 +136,10 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
     spreads = [m for m in map(SPREAD_KEY.match, last) if m]
     knn = read_log(work_dir, 'knn/top1')
+    try:
+        pixels = round(read_log(work_dir, 'knn/top1_pixels')[0], 2)
+    except RuntimeError:
+        pixels = None
     return dict(
         chance_loss=round(chance, 3),
         terms=terms,
@@ -151,7 +158,43 @@ def pretrain_health(config: str, work_dir: str) -> dict:
             and hook.branch_top1(last, m['kind'], m['level']) < min_top1
         ],
         knn_top1_random_init=round(knn[0], 2),
-        knn_top1_pretrained=round(knn[-1], 2))
+        knn_top1_pretrained=round(knn[-1], 2),
+        knn_top1_pixels=pixels,
+        terms_not_falling=terms_not_falling(
+            log_records(work_dir, 'loss'), 2 * cfg.model.queue_len //
+            cfg.train_dataloader.batch_size))
+
+
+def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
+    """The loss terms that did not keep falling once the queues held real
+    keys.
+
+    A term keeps falling when the mean of its logged values over the last
+    10 % of the run is below the mean over the 10 % of the run that starts
+    at ``start_iter`` (e.g. the iteration by which ``2 x K`` keys have been
+    enqueued).
+
+    Args:
+        records (list[dict]): The training records of a run's json logs
+            (``iter`` and the ``loss_{term}_{level}`` values), oldest first.
+        start_iter (int): The first iteration of the reference window.
+
+    Returns:
+        list[str]: The failing terms; every term when the run is too short
+        for the two windows to be apart.
+    """
+    last_iter = records[-1]['iter']
+    width = max(1, last_iter // 10)
+    early = [r for r in records if start_iter <= r['iter'] < start_iter + width]
+    late = [r for r in records if r['iter'] > last_iter - width]
+    terms = sorted(k for k in records[-1] if TERM_KEY.match(k))
+    if not early or start_iter + width > last_iter - width:
+        return terms
+
+    def mean(window, term):
+        return sum(r[term] for r in window) / len(window)
+
+    return [t for t in terms if mean(late, t) >= mean(early, t)]
 
 
 def pretrain_and_finetune(
@@ -160,36 +203,48 @@ def pretrain_and_finetune(
         data_root: str,
         seed: int = 0,
         pretrain_options: Sequence[str] = (),
-        finetune_options: Sequence[str] = ()) -> Dict[str, float]:
-    """Pre-train a demo-sized config, export its backbone and fine-tune the
-    demo detector from it.
+        finetune_options: Sequence[str] = (),
+        full_finetune: bool = True) -> Dict[str, float]:
+    """Pre-train a demo-sized config, export its backbone, probe it and
+    fine-tune the demo detector from it.
 
     Args:
         config (str): A pre-training config at the demo's scale whose hooks
             include ``KNNMonitorHook``.
-        work_dir (str): The run writes ``pretrain/``, ``backbone.pth`` and
-            ``detector/`` there.
+        work_dir (str): The run writes ``pretrain/``, ``backbone.pth``,
+            ``probe/`` and ``detector/`` there.
         data_root (str): The demo data folder.
-        seed (int): The seed of both trainings.
+        seed (int): The seed of every training.
         pretrain_options (Sequence[str]): More ``KEY=VALUE`` overrides of
             the pre-training config.
         finetune_options (Sequence[str]): More ``KEY=VALUE`` overrides of
-            the detector config.
+            the detector and probe configs.
+        full_finetune (bool): Also fine-tune the whole detector.
+            Defaults to True.
 
     Returns:
         dict: ``kNN_init`` and ``kNN``, the kNN top-1 of the backbone before
-        the first and after the last iteration; bbox ``AP``, ``AP50`` and
-        ``AP75`` of the fine-tuned detector.
+        the first and after the last iteration; ``probe``, the bbox AP of
+        the frozen-backbone probe; with ``full_finetune``, bbox ``AP``,
+        ``AP50`` and ``AP75`` of the fine-tuned detector.
     """
     pretrain_dir = osp.join(work_dir, 'pretrain')
     checkpoint = pretrain(config, pretrain_dir, data_root, seed,
                           pretrain_options)
     backbone = export_backbone(checkpoint, osp.join(work_dir, 'backbone.pth'))
     knn = read_log(pretrain_dir, 'knn/top1')
-    ap = finetune(
-        osp.join(work_dir, 'detector'), data_root, backbone, seed,
-        finetune_options)
-    return dict(kNN_init=round(knn[0], 1), kNN=round(knn[-1], 1), **ap)
+    result = dict(
+        kNN_init=round(knn[0], 1),
+        kNN=round(knn[-1], 1),
+        probe=probe(
+            osp.join(work_dir, 'probe'), data_root, backbone, seed,
+            finetune_options)['AP'])
+    if full_finetune:
+        result.update(
+            finetune(
+                osp.join(work_dir, 'detector'), data_root, backbone, seed,
+                finetune_options))
+    return result
 
 
 def export_backbone(checkpoint: str, out: str) -> str:
@@ -204,8 +259,10 @@ def finetune(work_dir: str,
              data_root: str,
              backbone: Optional[str],
              seed: int = 0,
-             cfg_options: Sequence[str] = ()) -> Dict[str, float]:
-    """Fine-tune and evaluate the demo detector.
+             cfg_options: Sequence[str] = (),
+             config: str = DETECTOR_CONFIG) -> Dict[str, float]:
+    """Fine-tune and evaluate the demo detector (or, with
+    ``config=PROBE_CONFIG``, the frozen-backbone probe).
 
     Args:
         work_dir (str): Where the run writes its logs and checkpoints.
@@ -214,6 +271,8 @@ def finetune(work_dir: str,
             trains from random initialisation.
         seed (int): The fine-tuning seed.
         cfg_options (Sequence[str]): More ``KEY=VALUE`` config overrides.
+        config (str): The detector config, relative to the repository.
+            Defaults to :data:`DETECTOR_CONFIG`.
 
     Returns:
         dict: bbox AP, AP50 and AP75 (in %) on the demo val split.
@@ -222,7 +281,7 @@ def finetune(work_dir: str,
     init = 'model.backbone.init_cfg=None' if backbone is None else \
         f'model.backbone.init_cfg.checkpoint={backbone}'
     run_tool([
-        'tools/train.py', DETECTOR_CONFIG, '--work-dir', work_dir, '--resume',
+        'tools/train.py', config, '--work-dir', work_dir, '--resume',
         '--cfg-options', init, f'randomness.seed={seed}',
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
@@ -239,3 +298,16 @@ def finetune(work_dir: str,
             print(f'no detection on the val split: {name} counted as 0')
             ap[name] = 0.
     return ap
+
+
+def probe(work_dir: str,
+          data_root: str,
+          backbone: Optional[str],
+          seed: int = 0,
+          cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+    """The frozen-backbone probe (:data:`PROBE_CONFIG`): the demo detector
+    on a frozen backbone whose BN statistics are re-estimated on the
+    training images; only FPN and heads train. Arguments and result as
+    :func:`finetune`."""
+    return finetune(work_dir, data_root, backbone, seed, cfg_options,
+                    PROBE_CONFIG)

@@ -4,8 +4,13 @@
 Importing ``mmdetco.det`` (which needs mmdet, unlike ``mmdetco``) registers
 the keypoint head, RoI head, dataset, transforms and metric into
 MMDetection's registries; MMDetection configs import it with
-``custom_imports = dict(imports=['mmdetco.det'])``.
+``custom_imports = dict(imports=['mmdetco.det'])``. It also registers
+:class:`mmdetco.engine.BackboneBNStatsHook` there, for frozen-backbone
+probes.
 """
+from mmdet.registry import HOOKS
+
+from ..engine import BackboneBNStatsHook
 from .coco_keypoint_dataset import CocoKeypointDataset
 from .coco_keypoint_metric import CocoKeypointMetric
 from .keypoint_head import (KeypointRCNNHead, heatmaps_to_keypoints,
@@ -21,3 +26,5 @@ __all__ = [
     'FlipKeypoints', 'PackKeypointDetInputs', 'COCO_KEYPOINT_FLIP_PAIRS',
     'heatmaps_to_keypoints', 'keypoints_to_heatmap'
 ]
+
+HOOKS.register_module(module=BackboneBNStatsHook)

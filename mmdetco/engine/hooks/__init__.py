@@ -1,4 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+from .backbone_bn_stats_hook import BackboneBNStatsHook
 from .health_hook import DetCoHealthHook
 from .knn_monitor_hook import KNNMonitorHook, knn_predict
 from .preemption_hook import PreemptionHook
@@ -6,7 +7,7 @@ from .queue_check_hook import DetCoQueueCheckHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
-    'DetCoHealthHook', 'DetCoQueueCheckHook', 'KNNMonitorHook',
+    'BackboneBNStatsHook', 'DetCoHealthHook', 'DetCoQueueCheckHook', 'KNNMonitorHook',
     'PreemptionHook', 'RNGStateHook', 'get_rng_state', 'knn_predict',
     'set_rng_state'
 ]

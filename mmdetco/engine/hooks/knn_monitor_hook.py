@@ -1,5 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -59,6 +59,11 @@ class KNNMonitorHook(Hook):
     ``dataloader`` is classified by the others (leave-one-out). The top-1
     accuracy (in %) is logged as ``knn/top1`` into the run's json log.
 
+    With ``pixel_baseline`` the first evaluation also logs
+    ``knn/top1_pixels``, the same kNN on the preprocessed pixels themselves
+    (flattened, centred on the bank's mean, L2-normalised): the figure a
+    backbone has to beat before its kNN top-1 says anything.
+
     Args:
         dataloader (dict): The labelled bank, a dataloader config (samples
             with ``gt_label``, a single image each).
@@ -71,6 +76,8 @@ class KNNMonitorHook(Hook):
         eval_at_start (bool): Also evaluate the initial weights, before the
             first iteration of a run that starts from scratch.
             Defaults to True.
+        pixel_baseline (bool): Also log ``knn/top1_pixels`` at the first
+            evaluation. Defaults to False.
     """
 
     priority = 'LOW'
@@ -81,7 +88,8 @@ class KNNMonitorHook(Hook):
                  k: int = 20,
                  temperature: float = 0.07,
                  interval: int = 1,
-                 eval_at_start: bool = True) -> None:
+                 eval_at_start: bool = True,
+                 pixel_baseline: bool = False) -> None:
         if k < 1 or interval < 1 or temperature <= 0:
             raise ValueError(
                 f'KNNMonitorHook: `k` ({k}) and `interval` ({interval}) '
@@ -92,6 +100,8 @@ class KNNMonitorHook(Hook):
         self.temperature = temperature
         self.interval = interval
         self.eval_at_start = eval_at_start
+        self.pixel_baseline = pixel_baseline
+        self._pixels_logged = False
 
     def before_train(self, runner) -> None:
         """Build the data loaders; evaluate the initial weights."""
@@ -108,15 +118,15 @@ class KNNMonitorHook(Hook):
             self.evaluate(runner)
 
     @torch.no_grad()
-    def _embed(self, model, dataloader) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _embed(self, model, dataloader,
+               embed: Callable) -> Tuple[torch.Tensor, torch.Tensor]:
         feats, labels = [], []
         for data in dataloader:
             data = model.data_preprocessor(data, False)
             inputs = data['inputs']
             if isinstance(inputs, (list, tuple)):
                 inputs = inputs[0]
-            feat = model.backbone(inputs)[-1].mean(dim=(2, 3))
-            feats.append(F.normalize(feat, dim=1))
+            feats.append(embed(inputs))
             # MMPretrain's DataSample holds a tensor, MMClassification's
             # ClsDataSample a LabelData
             labels.append(
@@ -126,6 +136,23 @@ class KNNMonitorHook(Hook):
                 ]))
         return torch.cat(feats), torch.cat(labels).to(feats[0].device)
 
+    def _top1(self, model, embed: Callable, centre: bool = False) -> float:
+        """The kNN top-1 (in %) of the features ``embed`` computes."""
+        bank, bank_labels = self._embed(model, self.dataloader, embed)
+        if self.query_dataloader is None:
+            queries, labels = bank, bank_labels
+        else:
+            queries, labels = self._embed(model, self.query_dataloader,
+                                          embed)
+        if centre:
+            mean = bank.mean(dim=0)
+            bank, queries = bank - mean, queries - mean
+        bank, queries = F.normalize(bank, dim=1), F.normalize(queries, dim=1)
+        num_classes = int(max(bank_labels.max(), labels.max())) + 1
+        pred = knn_predict(bank, bank_labels, queries, num_classes, self.k,
+                           self.temperature, self.query_dataloader is None)
+        return float((pred == labels).float().mean() * 100)
+
     def evaluate(self, runner) -> float:
         """Compute, log and return the kNN top-1 accuracy (in %)."""
         model = runner.model.module if is_model_wrapper(
@@ -133,27 +160,30 @@ class KNNMonitorHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            bank, bank_labels = self._embed(model, self.dataloader)
-            if self.query_dataloader is None:
-                queries, labels = bank, bank_labels
-            else:
-                queries, labels = self._embed(model, self.query_dataloader)
+            scalars = dict(
+                top1=self._top1(
+                    model, lambda x: model.backbone(x)[-1].mean(dim=(2, 3))))
+            if self.pixel_baseline and not self._pixels_logged:
+                scalars['top1_pixels'] = self._top1(
+                    model, lambda x: x.flatten(1), centre=True)
+                self._pixels_logged = True
         finally:
             model.train(was_training)
-        num_classes = int(max(bank_labels.max(), labels.max())) + 1
-        pred = knn_predict(bank, bank_labels, queries, num_classes, self.k,
-                           self.temperature, self.query_dataloader is None)
-        top1 = float((pred == labels).float().mean() * 100)
+        num_samples = len(self.query_dataloader.dataset
+                          if self.query_dataloader else
+                          self.dataloader.dataset)
         runner.logger.info(
-            f'kNN (k={self.k}, {len(labels)} samples) at iteration '
-            f'{runner.iter}: knn/top1 {top1:.2f}')
+            f'kNN (k={self.k}, {num_samples} samples) at iteration '
+            f'{runner.iter}: ' + ', '.join(f'knn/{name} {value:.2f}'
+                                           for name, value in scalars.items()))
         if is_main_process():
             runner.visualizer.add_scalars(
                 {
-                    'knn/top1': top1,
-                    'epoch': runner.epoch,
+                    **{f'knn/{name}': value
+                       for name, value in scalars.items()}, 'epoch':
+                    runner.epoch,
                     'iter': runner.iter
                 },
                 step=runner.iter,
                 file_path=f'{runner.timestamp}.json')
-        return top1
+        return scalars['top1']

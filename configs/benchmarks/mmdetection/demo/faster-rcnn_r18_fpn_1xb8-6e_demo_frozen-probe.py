@@ -1,0 +1,16 @@
+# The demo's frozen-backbone probe: the demo detector with the whole
+# ResNet-18 frozen (stem and 4 stages, eval-mode BN); only FPN and heads
+# train. Before the first iteration BackboneBNStatsHook re-estimates the
+# backbone's BN statistics on the training images, so that a random and a
+# pre-trained backbone are compared on what their weights compute, not on
+# where their statistics came from. The yardstick of `make demo`
+# (docs/en/demo.md).
+_base_ = './faster-rcnn_r18_fpn_1xb8-6e_demo.py'
+custom_imports = dict(imports=['mmdetco', 'mmdetco.det'])
+
+model = dict(
+    backbone=dict(
+        frozen_stages=4,
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True))
+custom_hooks = [dict(type='BackboneBNStatsHook')]
