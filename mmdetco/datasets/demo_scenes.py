@@ -266,8 +266,11 @@ def _tight_box(mask: np.ndarray) -> List[float]:
     ]
 
 
-def render_scene(rng: np.random.Generator,
-                 size: int = 160) -> Tuple[np.ndarray, List[dict]]:
+def render_scene(
+        rng: np.random.Generator,
+        size: int = 160,
+        background: Optional[np.ndarray] = None
+) -> Tuple[np.ndarray, List[dict]]:
     """Render one random scene.
 
     Objects are drawn one after the other, each hiding what is below it. A
@@ -281,6 +284,10 @@ def render_scene(rng: np.random.Generator,
             a pure function of its state.
         size (int): Width and height of the image. Object sizes scale with
             it (about 12 to 70 pixels at the default). Defaults to 160.
+        background (np.ndarray, optional): A float ``(size, size, 3)``
+            background to draw on (see :func:`background_pool`), shown
+            under a random one of its 8 flips and quarter turns. Defaults
+            to None: a new background drawn from ``rng``.
 
     Returns:
         tuple[np.ndarray, list[dict]]: The ``(size, size, 3)`` uint8 RGB
@@ -291,7 +298,11 @@ def render_scene(rng: np.random.Generator,
     """
     if size < 64:
         raise ValueError(f'render_scene: size must be >= 64, got {size}.')
-    img = _background(rng, size)
+    if background is None:
+        img = _background(rng, size)
+    else:
+        img = np.rot90(background, int(rng.integers(4)))
+        img = (img[:, ::-1] if rng.random() < 0.5 else img).copy()
     lo, hi = max(8.0, 12.0 * size / 160), 70.0 * size / 160
     labels: List[int] = []
     visible: List[np.ndarray] = []
@@ -328,6 +339,15 @@ def render_scene(rng: np.random.Generator,
         if _enough(int(vis.sum()), area)
     ]
     return img, objects
+
+
+def background_pool(seed: int, num: int, size: int) -> List[np.ndarray]:
+    """``num`` backgrounds of :func:`render_scene`, shared by the scenes
+    of a split so that a scene's background does not identify it."""
+    return [
+        _background(np.random.default_rng([seed, len(SPLITS), index]), size)
+        for index in range(num)
+    ]
 
 
 def _enough(num_visible: int, full_area: int) -> bool:
@@ -429,6 +449,7 @@ def generate_demo_data(out_dir: str,
                        num_val: int = 64,
                        size: int = 160,
                        seed: int = 0,
+                       num_backgrounds: Optional[int] = None,
                        overwrite: bool = False) -> dict:
     """Generate the synthetic demo data set, or reuse an identical one.
 
@@ -461,6 +482,11 @@ def generate_demo_data(out_dir: str,
         size (int): Width and height of every image, at least 64.
             Defaults to 160.
         seed (int): The seed of the whole data set. Defaults to 0.
+        num_backgrounds (int, optional): The pre-training scenes share a
+            pool of this many backgrounds (:func:`background_pool`), so
+            that no background identifies a scene; the detection splits
+            keep a background of their own per scene. Defaults to None: a
+            background of its own for every scene.
         overwrite (bool): Replace the data set (``pretrain/``, ``train/``,
             ``val/``, ``annotations/`` and ``meta.json``; other files in
             ``out_dir`` are kept) if it exists with other parameters or is
@@ -485,6 +511,8 @@ def generate_demo_data(out_dir: str,
         num_val=num_val,
         seed=seed,
         size=size)
+    if num_backgrounds is not None:
+        args['num_backgrounds'] = num_backgrounds
     for name, value in args.items():
         if not isinstance(value, (int, np.integer)) or value < 0:
             raise ValueError(f'generate_demo_data: {name} must be a '
@@ -500,6 +528,11 @@ def generate_demo_data(out_dir: str,
         num_train=int(num_train),
         num_val=int(num_val),
         classes=list(CLASSES))
+    if num_backgrounds is not None:
+        if num_backgrounds < 1:
+            raise ValueError('generate_demo_data: num_backgrounds must be '
+                             f'>= 1 or None, got {num_backgrounds}.')
+        params['num_backgrounds'] = int(num_backgrounds)
     paths = _layout(str(out_dir))
     counts = dict(
         pretrain_dir=num_pretrain,
@@ -565,8 +598,13 @@ def generate_demo_data(out_dir: str,
             shutil.rmtree(osp.join(out_dir, name))
 
     os.makedirs(paths['pretrain_dir'], exist_ok=True)
+    pool = None if num_backgrounds is None else \
+        background_pool(seed, num_backgrounds, size)
     for index in range(num_pretrain):
-        img, _ = render_scene(_scene_rng(seed, 'pretrain', index), size)
+        rng = _scene_rng(seed, 'pretrain', index)
+        img, _ = render_scene(
+            rng, size, None if pool is None else
+            pool[int(rng.integers(len(pool)))])
         _save_jpg(img, osp.join(paths['pretrain_dir'], f'{index:06d}.jpg'))
     num_train_inst, train_per_class = _write_coco_split(
         out_dir, 'train', num_train, size, seed)
