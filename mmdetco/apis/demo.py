@@ -176,17 +176,17 @@ def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
 
     Args:
         records (list[dict]): The training records of a run's json logs
-            (``iter`` and the ``loss_{term}_{level}`` values), oldest first.
+            (``step`` and the ``loss_{term}_{level}`` values), oldest first.
         start_iter (int): The first iteration of the reference window.
 
     Returns:
         list[str]: The failing terms; every term when the run is too short
         for the two windows to be apart.
     """
-    last_iter = records[-1]['iter']
+    last_iter = records[-1]['step']
     width = max(1, last_iter // 10)
-    early = [r for r in records if start_iter <= r['iter'] < start_iter + width]
-    late = [r for r in records if r['iter'] > last_iter - width]
+    early = [r for r in records if start_iter <= r['step'] < start_iter + width]
+    late = [r for r in records if r['step'] > last_iter - width]
     terms = sorted(k for k in records[-1] if TERM_KEY.match(k))
     if not early or start_iter + width > last_iter - width:
         return terms

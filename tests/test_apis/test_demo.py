@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
                           export_backbone, finetune, pretrain, pretrain_health,
                           read_log)
-from mmdetco.apis.demo import ROOT
+from mmdetco.apis.demo import ROOT, terms_not_falling
 from mmdetco.datasets import generate_demo_data
 from mmdetco.datasets.demo_scenes import CLASSES
 
@@ -122,3 +122,22 @@ def test_demo_chain_on_tiny_data(tmp_path):
     log = '\n'.join(
         p.read_text() for p in (work_dir / 'detector').glob('*/*.log'))
     assert 'load model from' in log and 'backbone.pth' in log
+
+
+def test_terms_not_falling():
+    """A term keeps falling when its mean over the last 10 % of the run is
+    below its mean over the 10 % that starts at ``start_iter``."""
+    records = [
+        dict(
+            step=step,
+            loss_gg_res5=5.0 - step / 100,  # falls throughout
+            loss_ll_res5=4.5 if step < 60 else 5.0,  # dips, then rises
+            loss_lg_res5=4.0) for step in range(4, 101, 4)
+    ]
+    assert terms_not_falling(records, start_iter=20) == [
+        'loss_lg_res5', 'loss_ll_res5'
+    ]
+    # too short a run for the windows to be apart: nothing is shown
+    assert terms_not_falling(records[:5], start_iter=20) == [
+        'loss_gg_res5', 'loss_lg_res5', 'loss_ll_res5'
+    ]

@@ -1,6 +1,9 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+from types import SimpleNamespace
+
 import pytest
 import torch
+from mmpretrain.structures import DataSample
 
 from mmdetco.engine import KNNMonitorHook, knn_predict
 
@@ -48,3 +51,50 @@ def test_bad_arguments():
         KNNMonitorHook(dataloader=dict(), k=0)
     with pytest.raises(ValueError, match='temperature'):
         KNNMonitorHook(dataloader=dict(), temperature=0)
+
+
+class _ConstantBackbone(torch.nn.Module):
+    """Features that say nothing about the image."""
+
+    def forward(self, x):
+        return [torch.ones(x.shape[0], 4, 2, 2)]
+
+
+def test_pixel_baseline_is_logged_once():
+    """Class templates plus noise: raw pixels classify them, a backbone
+    whose features ignore the image does not. The pixel figure is logged at
+    the first evaluation only."""
+    g = torch.Generator().manual_seed(0)
+    templates = torch.randn(4, 3, 8, 8, generator=g)
+
+    def loader(per_class):
+        labels = torch.arange(4).repeat_interleave(per_class)
+        images = templates[labels] + 0.5 * torch.randn(
+            len(labels), 3, 8, 8, generator=g)
+        return [
+            dict(
+                inputs=images[i:i + 8],
+                data_samples=[
+                    DataSample().set_gt_label(int(y)) for y in labels[i:i + 8]
+                ]) for i in range(0, len(labels), 8)
+        ]
+
+    model = torch.nn.Module()
+    model.backbone = _ConstantBackbone()
+    model.data_preprocessor = lambda data, training: data
+    logged = []
+    runner = SimpleNamespace(
+        model=model,
+        iter=0,
+        epoch=0,
+        timestamp='t',
+        logger=SimpleNamespace(info=lambda msg: None),
+        visualizer=SimpleNamespace(
+            add_scalars=lambda scalars, **kwargs: logged.append(scalars)))
+    hook = KNNMonitorHook(dataloader=dict(), pixel_baseline=True)
+    hook.dataloader, hook.query_dataloader = loader(16), None
+    top1 = hook.evaluate(runner)
+    hook.evaluate(runner)
+    assert logged[0]['knn/top1_pixels'] == 100.0
+    assert top1 == logged[0]['knn/top1'] <= 50.0
+    assert 'knn/top1_pixels' not in logged[1]

@@ -209,3 +209,45 @@ def test_bf16_autocast_keeps_queues_and_logits_in_fp32(tiny_detco):
             norms, torch.ones_like(norms), atol=1e-2, rtol=0)
     losses['loss'].backward()
     assert tiny_detco.backbone.conv1.weight.grad.dtype == torch.float32
+
+
+def test_bn_splits_normalise_each_group_on_its_own():
+    """``bn_splits=2``: the features of each half of the batch are those of
+    that half forwarded alone (its own BN statistics), for images and for
+    patch sets (whole samples per group)."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_detco_cfg(bn_splits=2))
+    images, patches = model._split_views(tiny_inputs(batch_size=4))
+    backbone = model.backbone
+    for x in (images[0], patches[0].flatten(0, 1)):
+        split = model._in_bn_splits(backbone, x)
+        halves = [backbone(h) for h in x.chunk(2)]
+        whole = backbone(x)
+        for level, (s, w) in enumerate(zip(split, whole)):
+            torch.testing.assert_close(
+                s, torch.cat([h[level] for h in halves]))
+            assert not torch.allclose(s, w, atol=1e-3)
+
+
+def test_bn_splits_make_the_keys_depend_on_the_shuffle():
+    """With one BN group the shuffle of the keys changes nothing on one
+    process; with groups, which samples share the statistics of a key
+    depends on it, as with shuffle BN across GPUs."""
+    inputs = tiny_inputs(batch_size=4)
+    for bn_splits, same in ((1, True), (2, False)):
+        torch.manual_seed(0)
+        model = MODELS.build(tiny_detco_cfg(bn_splits=bn_splits))
+        images, patches = model._split_views(inputs)
+        keys = []
+        for seed in (1, 2):
+            torch.manual_seed(seed)
+            keys.append(model._encode_keys(images[1], patches[1])[0][-1])
+        assert torch.allclose(*keys, atol=1e-5) == same
+
+
+def test_bn_splits_must_divide_the_batch():
+    with pytest.raises(ValueError, match='bn_splits'):
+        MODELS.build(tiny_detco_cfg(bn_splits=0))
+    model = MODELS.build(tiny_detco_cfg(bn_splits=3))
+    with pytest.raises(ValueError, match=r'bn_splits.*\(3\).*\(4\)'):
+        model(tiny_inputs(batch_size=4), mode='loss')

@@ -17,6 +17,9 @@ seeds):
 - ``kNN_init``, ``kNN``: top-1 on the demo objects of the backbone's
   random initialisation (it differs between configs, as the model's size
   changes the random draws) and of the pre-trained backbone;
+- ``probe``: bbox AP of the frozen-backbone probe
+  (``mmdetco.apis.PROBE_CONFIG``); the row ``random init`` has it for a
+  random backbone;
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
 
 The JSON also holds every term of every level and the spread and positive
@@ -37,14 +40,14 @@ import os.path as osp
 import statistics
 
 from mmdetco.apis import (format_table, pretrain_and_finetune, pretrain_health,
-                          save_table, shrink_to_demo)
+                          probe, save_table, shrink_to_demo)
 from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import generate_demo_data
 from mmdetco.models.heads.detco_head import LOSS_TERMS
 
 BRANCHES = ('global', 'local')
 METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init',
-           'kNN', 'AP', 'AP50', 'AP75')
+           'kNN', 'probe', 'AP', 'AP50', 'AP75')
 DIGITS = {metric: 2 for metric in METRICS[:5]}
 
 
@@ -109,11 +112,19 @@ def run_config(config: str, seed: int, args) -> dict:
     return dict(summarise(result, health), health=health)
 
 
+def run_random_init(seed: int, args) -> dict:
+    """The probe of a random backbone: the row every config must beat."""
+    work_dir = osp.abspath(osp.join(args.work_dir, 'random_init', f'seed{seed}'))
+    return dict(
+        probe=probe(work_dir, args.data_root, None, seed,
+                    args.finetune_options)['AP'])
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not osp.exists(osp.join(args.data_root, 'meta.json')):
         generate_demo_data(args.data_root)
-    runs = {}
+    runs = {'random init': [run_random_init(seed, args) for seed in args.seeds]}
     for config in args.configs:
         runs[config_name(config)] = [
             run_config(config, seed, args) for seed in args.seeds

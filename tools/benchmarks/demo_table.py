@@ -2,13 +2,15 @@
 """The paper's claim in small: scratch vs MoCo v2 vs DetCo on the demo data.
 
 At the same pre-training budget (same data, backbone, views, queue, epochs)
-and the same fine-tuning (Faster R-CNN R18-FPN on the demo COCO splits),
-compare random initialisation, MMPretrain's MoCo v2 and DetCo over several
-seeds. Prints a Markdown table of the kNN top-1 of the backbone on the demo
-objects (``KNNMonitorHook``; for scratch, the random initialisation of the
-DetCo run of the same seed) and bbox AP / AP50 / AP75 (mean +- sample
-standard deviation over seeds) and writes it, with every run, to
-``WORK_DIR/demo_table.{md,json}``. Runs resume where they stopped.
+and the same probe and fine-tuning (Faster R-CNN R18-FPN on the demo COCO
+splits), compare random initialisation, MMPretrain's MoCo v2 and DetCo over
+several seeds. Prints a Markdown table of the frozen-backbone probe's bbox AP
+(``probe``, ``mmdetco.apis.PROBE_CONFIG``), the kNN top-1 of the backbone on
+the demo objects (``KNNMonitorHook``; for scratch, the random initialisation
+of the DetCo run of the same seed) and the bbox AP / AP50 / AP75 of the
+fully fine-tuned detector (mean +- sample standard deviation over seeds) and
+writes it, with every run, to ``WORK_DIR/demo_table.{md,json}``. Runs resume
+where they stopped.
 
 Usage::
 
@@ -19,11 +21,11 @@ import argparse
 import os.path as osp
 
 from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, finetune, format_table,
-                          pretrain_and_finetune, read_log, save_table)
+                          pretrain_and_finetune, probe, read_log, save_table)
 from mmdetco.datasets import generate_demo_data
 
 METHODS = dict(scratch=None, mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
-METRICS = ('kNN', 'AP', 'AP50', 'AP75')
+METRICS = ('probe', 'kNN', 'AP', 'AP50', 'AP75')
 
 
 def parse_args(argv=None):
@@ -35,8 +37,8 @@ def parse_args(argv=None):
 
 
 def run_method(method, seed, args):
-    """Pre-train (unless scratch), export and fine-tune; returns kNN top-1
-    and AP."""
+    """Pre-train (unless scratch), export, probe and fine-tune; returns the
+    probe, kNN top-1 and AP."""
     work_dir = osp.join(args.work_dir, f'{method}_seed{seed}')
     if METHODS[method] is not None:
         result = pretrain_and_finetune(METHODS[method], work_dir,
@@ -46,8 +48,10 @@ def run_method(method, seed, args):
     knn = read_log(
         osp.join(args.work_dir, f'detco_seed{seed}', 'pretrain'),
         'knn/top1')[0]
+    probe_ap = probe(osp.join(work_dir, 'probe'), args.data_root, None,
+                     seed)['AP']
     ap = finetune(osp.join(work_dir, 'detector'), args.data_root, None, seed)
-    return dict(kNN=round(knn, 1), **ap)
+    return dict(probe=probe_ap, kNN=round(knn, 1), **ap)
 
 
 def main(argv=None):

@@ -136,8 +136,12 @@ class KNNMonitorHook(Hook):
                 ]))
         return torch.cat(feats), torch.cat(labels).to(feats[0].device)
 
-    def _top1(self, model, embed: Callable, centre: bool = False) -> float:
-        """The kNN top-1 (in %) of the features ``embed`` computes."""
+    def _top1(self,
+              model,
+              embed: Callable,
+              centre: bool = False) -> Tuple[float, int]:
+        """The kNN top-1 (in %) of the features ``embed`` computes, and
+        the number of samples classified."""
         bank, bank_labels = self._embed(model, self.dataloader, embed)
         if self.query_dataloader is None:
             queries, labels = bank, bank_labels
@@ -151,7 +155,7 @@ class KNNMonitorHook(Hook):
         num_classes = int(max(bank_labels.max(), labels.max())) + 1
         pred = knn_predict(bank, bank_labels, queries, num_classes, self.k,
                            self.temperature, self.query_dataloader is None)
-        return float((pred == labels).float().mean() * 100)
+        return float((pred == labels).float().mean() * 100), len(labels)
 
     def evaluate(self, runner) -> float:
         """Compute, log and return the kNN top-1 accuracy (in %)."""
@@ -160,18 +164,15 @@ class KNNMonitorHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            scalars = dict(
-                top1=self._top1(
-                    model, lambda x: model.backbone(x)[-1].mean(dim=(2, 3))))
+            top1, num_samples = self._top1(
+                model, lambda x: model.backbone(x)[-1].mean(dim=(2, 3)))
+            scalars = dict(top1=top1)
             if self.pixel_baseline and not self._pixels_logged:
-                scalars['top1_pixels'] = self._top1(
+                scalars['top1_pixels'], _ = self._top1(
                     model, lambda x: x.flatten(1), centre=True)
                 self._pixels_logged = True
         finally:
             model.train(was_training)
-        num_samples = len(self.query_dataloader.dataset
-                          if self.query_dataloader else
-                          self.dataloader.dataset)
         runner.logger.info(
             f'kNN (k={self.k}, {num_samples} samples) at iteration '
             f'{runner.iter}: ' + ', '.join(f'knn/{name} {value:.2f}'
