@@ -57,17 +57,6 @@ class DetCo(BaseSelfSupervisor):
         symmetric (bool): Also contrast views 2 as queries against views 1
             as keys and average the two losses; the keys of both directions
             are enqueued. Defaults to False, as in MoCo v2.
-        bn_splits (int): Emulate shuffle BN on one process (the
-            ``SplitBatchNorm`` of MoCo's single-GPU demo): every backbone
-            forward normalises each of ``bn_splits`` equal groups of samples
-            with that group's BN statistics, as ``bn_splits`` GPUs would;
-            the keys are grouped after the batch shuffle, so a query and its
-            key are normalised with different samples and the batch
-            statistics cannot tell the positive key from the queue. Under
-            DDP each process splits its own batch. The batch size per process
-            must be a multiple of it. Defaults to 1: one group per process,
-            the literal method (on one process its shuffle BN then changes
-            nothing).
         channels_last (bool): Keep the backbone weights and the views in
             the ``channels_last`` memory format (faster convolutions on
             tensor cores, mostly with ``--amp``). Defaults to False.
@@ -97,7 +86,6 @@ class DetCo(BaseSelfSupervisor):
                  feat_dim: int = 128,
                  momentum: float = 0.001,
                  symmetric: bool = False,
-                 bn_splits: int = 1,
                  channels_last: bool = False,
                  compile: Union[bool, dict] = False,
                  log_health: bool = False,
@@ -110,9 +98,6 @@ class DetCo(BaseSelfSupervisor):
                 f'(key = (1 - momentum) * key + momentum * query), e.g. 0.001 '
                 f'for MoCo\'s m = 0.999; got {momentum}. If you meant MoCo\'s '
                 f'm, pass 1 - m.')
-        if bn_splits < 1:
-            raise ValueError(f'DetCo: `bn_splits` must be >= 1, got '
-                             f'{bn_splits}.')
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -127,7 +112,6 @@ class DetCo(BaseSelfSupervisor):
                 f'has {len(self.head.levels)} `levels` {self.head.levels}.')
         self.num_patches = self.neck.num_patches
         self.symmetric = symmetric
-        self.bn_splits = bn_splits
         self.log_health = log_health
         self.queue_len = queue_len
         self.feat_dim = feat_dim
@@ -177,26 +161,13 @@ class DetCo(BaseSelfSupervisor):
                 patches: torch.Tensor) -> Embeddings:
         """Embed a global view and a patch set with backbone + neck."""
         backbone, neck = encoder
-        if image.shape[0] % self.bn_splits:
-            raise ValueError(
-                f'DetCo: `bn_splits` ({self.bn_splits}) must divide the '
-                f'batch size per process ({image.shape[0]}).')
         patches = patches.flatten(0, 1)
         if self.channels_last:
             image = image.contiguous(memory_format=torch.channels_last)
             patches = patches.contiguous(memory_format=torch.channels_last)
-        global_feats = self._in_bn_splits(backbone, image)
-        local_feats = self._in_bn_splits(backbone, patches)
+        global_feats = backbone(image)
+        local_feats = backbone(patches)
         return neck(global_feats, local_feats)
-
-    def _in_bn_splits(self, backbone: nn.Module,
-                      x: torch.Tensor) -> List[torch.Tensor]:
-        """The backbone's features of ``x``, each of ``bn_splits`` equal
-        groups of consecutive samples forwarded on its own."""
-        if self.bn_splits == 1:
-            return backbone(x)
-        chunks = [backbone(chunk) for chunk in x.chunk(self.bn_splits)]
-        return [torch.cat(level) for level in zip(*chunks)]
 
     @torch.no_grad()
     def _encode_keys(self, image: torch.Tensor,
