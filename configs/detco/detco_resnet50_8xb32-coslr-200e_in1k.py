@@ -5,8 +5,15 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# kNN top-1 of the res5 features on a val subset every 10 epochs
+# every 10 epochs (with the checkpoints): the backbone's BN statistics
+# re-estimated on 6,400 whole train images per GPU, then the kNN top-1 of the
+# res5 features on a val subset
 custom_hooks = _base_.custom_hooks + [
+    dict(
+        type='BackboneBNStatsHook',
+        dataloader=_base_.bn_stats_dataloader,
+        num_batches=100,
+        interval=10),
     dict(
         type='KNNMonitorHook',
         dataloader=_base_.knn_dataloader,

@@ -9,8 +9,8 @@ from mmengine.config import Config
 
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
                           export_backbone, finetune, pretrain, pretrain_health,
-                          read_log)
-from mmdetco.apis.demo import ROOT, terms_not_falling
+                          probe, read_log)
+from mmdetco.apis.demo import ROOT, last_checkpoint, terms_not_falling
 from mmdetco.datasets import generate_demo_data
 from mmdetco.datasets.demo_scenes import CLASSES
 
@@ -122,6 +122,23 @@ def test_demo_chain_on_tiny_data(tmp_path):
     log = '\n'.join(
         p.read_text() for p in (work_dir / 'detector').glob('*/*.log'))
     assert 'load model from' in log and 'backbone.pth' in log
+
+    # the frozen probe: the backbone's weights stay those of the file, its
+    # BN statistics are re-estimated on the detector's images
+    ap = probe(
+        str(work_dir / 'probe'), data_root, backbone, cfg_options=TINY_FINETUNE)
+    assert set(ap) == {'AP', 'AP50', 'AP75'}
+    probed = torch.load(
+        last_checkpoint(str(work_dir / 'probe')),
+        map_location='cpu')['state_dict']
+    for name, value in exported.items():
+        if name.endswith(('running_mean', 'running_var')):
+            assert not torch.allclose(probed[f'backbone.{name}'], value)
+        elif not name.endswith('num_batches_tracked'):
+            torch.testing.assert_close(probed[f'backbone.{name}'], value)
+    log = '\n'.join(
+        p.read_text() for p in (work_dir / 'probe').glob('*/*.log'))
+    assert 'BackboneBNStatsHook: the running statistics of 20' in log
 
 
 def test_terms_not_falling():

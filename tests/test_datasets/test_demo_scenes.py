@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from mmdetco.datasets.demo_scenes import (CLASSES, MIN_VISIBLE_PIXELS,
-                                          generate_demo_data, render_scene)
+                                          background_pool, generate_demo_data,
+                                          render_scene)
 
 mask_utils = pytest.importorskip('pycocotools.mask')
 coco_api = pytest.importorskip('pycocotools.coco')
@@ -219,3 +220,35 @@ def test_cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, 'argv', argv[:-1] + ['4', '--overwrite'])
     cli.main()
     assert 'Generated' in capsys.readouterr().out
+
+
+def test_shared_backgrounds(tmp_path):
+    """With ``num_backgrounds`` the pre-training scenes are drawn on a pool
+    of backgrounds: away from the objects, a scene is its pool background
+    under one of the 8 flips and quarter turns (plus noise); the detection
+    splits are those of the default data set."""
+    pool = background_pool(0, 2, 128)
+    img, objects = render_scene(np.random.default_rng(3), 128, pool[1])
+    free = ~np.any([o['mask'] for o in objects], axis=0)
+    errors = []
+    for turns in range(4):
+        for flip in (False, True):
+            bg = np.rot90(pool[1], turns)
+            bg = bg[:, ::-1] if flip else bg
+            errors.append(np.abs(img[free] - bg[free]).mean())
+    assert min(errors) < 4 < sorted(errors)[1]
+
+    shared = generate_demo_data(
+        str(tmp_path / 'shared'), num_backgrounds=2, **SMALL)
+    plain = generate_demo_data(str(tmp_path / 'plain'), **SMALL)
+    with open(shared['meta_file']) as f:
+        assert json.load(f)['params']['num_backgrounds'] == 2
+    for split in ('train', 'val'):
+        name = f'annotations/instances_{split}.json'
+        assert (tmp_path / 'shared' / name).read_bytes() == \
+            (tmp_path / 'plain' / name).read_bytes()
+    assert (tmp_path / 'shared/pretrain/images/000000.jpg').read_bytes() != \
+        (tmp_path / 'plain/pretrain/images/000000.jpg').read_bytes()
+    assert plain['reused'] is False
+    with pytest.raises(ValueError, match='num_backgrounds'):
+        generate_demo_data(str(tmp_path / 'c'), num_backgrounds=0, **SMALL)

@@ -49,6 +49,12 @@ def parse_args():
         default=64,
         help='number of annotated validation images (64)')
     parser.add_argument(
+        '--num-backgrounds',
+        type=int,
+        default=None,
+        help='pre-training scenes share a pool of this many backgrounds '
+        '(default: a background of its own per scene)')
+    parser.add_argument(
         '--overwrite',
         action='store_true',
         help='replace a data set made with other parameters instead of '
@@ -67,6 +73,7 @@ def main():
             num_val=args.num_val,
             size=args.size,
             seed=args.seed,
+            num_backgrounds=args.num_backgrounds,
             overwrite=args.overwrite)
     except (FileExistsError, ValueError) as e:
         sys.exit(f'error: {e}')

@@ -111,3 +111,23 @@ knn_dataloader = dict(
             dict(type='CenterCrop', crop_size=224),
             dict(type='PackInputs'),
         ]))
+
+# The whole images of `BackboneBNStatsHook` (docs/en/training_health.md): train
+# images seen as the linear benchmark sees them (resize 256, centre crop 224),
+# in a fixed random order.
+bn_stats_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='ResizeEdge', scale=256, edge='short'),
+            dict(type='CenterCrop', crop_size=224),
+            dict(type='PackInputs'),
+        ]))
