@@ -1,5 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -118,15 +118,19 @@ class KNNMonitorHook(Hook):
             self.evaluate(runner)
 
     @torch.no_grad()
-    def _embed(self, model, dataloader,
-               embed: Callable) -> Tuple[torch.Tensor, torch.Tensor]:
-        feats, labels = [], []
+    def _embed(self, model, dataloader, embeds: Dict[str, Callable]
+               ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+        """Every feature ``embeds`` computes from the preprocessed images of
+        ``dataloader``, in one pass, and the labels."""
+        feats = {name: [] for name in embeds}
+        labels = []
         for data in dataloader:
             data = model.data_preprocessor(data, False)
             inputs = data['inputs']
             if isinstance(inputs, (list, tuple)):
                 inputs = inputs[0]
-            feats.append(embed(inputs))
+            for name, embed in embeds.items():
+                feats[name].append(embed(inputs))
             # MMPretrain's DataSample holds a tensor, MMClassification's
             # ClsDataSample a LabelData
             labels.append(
@@ -134,28 +138,32 @@ class KNNMonitorHook(Hook):
                     getattr(s.gt_label, 'label', s.gt_label)
                     for s in data['data_samples']
                 ]))
-        return torch.cat(feats), torch.cat(labels).to(feats[0].device)
+        feats = {name: torch.cat(f) for name, f in feats.items()}
+        return feats, torch.cat(labels).to(next(iter(feats.values())).device)
 
-    def _top1(self,
-              model,
-              embed: Callable,
-              centre: bool = False) -> Tuple[float, int]:
-        """The kNN top-1 (in %) of the features ``embed`` computes, and
-        the number of samples classified."""
-        bank, bank_labels = self._embed(model, self.dataloader, embed)
+    def _top1(self, model,
+              embeds: Dict[str, Callable]) -> Tuple[Dict[str, float], int]:
+        """The kNN top-1 (in %) of every feature ``embeds`` computes
+        (``pixels`` centred on the bank's mean first), and the number of
+        samples classified."""
+        bank, bank_labels = self._embed(model, self.dataloader, embeds)
         if self.query_dataloader is None:
             queries, labels = bank, bank_labels
         else:
             queries, labels = self._embed(model, self.query_dataloader,
-                                          embed)
-        if centre:
-            mean = bank.mean(dim=0)
-            bank, queries = bank - mean, queries - mean
-        bank, queries = F.normalize(bank, dim=1), F.normalize(queries, dim=1)
+                                          embeds)
         num_classes = int(max(bank_labels.max(), labels.max())) + 1
-        pred = knn_predict(bank, bank_labels, queries, num_classes, self.k,
-                           self.temperature, self.query_dataloader is None)
-        return float((pred == labels).float().mean() * 100), len(labels)
+        top1 = {}
+        for name in embeds:
+            b, q = bank[name], queries[name]
+            if name == 'pixels':
+                b, q = b - b.mean(dim=0), q - b.mean(dim=0)
+            pred = knn_predict(
+                F.normalize(b, dim=1), bank_labels, F.normalize(q, dim=1),
+                num_classes, self.k, self.temperature,
+                self.query_dataloader is None)
+            top1[name] = float((pred == labels).float().mean() * 100)
+        return top1, len(labels)
 
     def evaluate(self, runner) -> float:
         """Compute, log and return the kNN top-1 accuracy (in %)."""
@@ -164,12 +172,16 @@ class KNNMonitorHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            top1, num_samples = self._top1(
-                model, lambda x: model.backbone(x)[-1].mean(dim=(2, 3)))
-            scalars = dict(top1=top1)
+            # one pass over the data whatever is embedded: iterating a data
+            # loader draws from the global generator
+            embeds = dict(
+                backbone=lambda x: model.backbone(x)[-1].mean(dim=(2, 3)))
             if self.pixel_baseline and not self._pixels_logged:
-                scalars['top1_pixels'], _ = self._top1(
-                    model, lambda x: x.flatten(1), centre=True)
+                embeds['pixels'] = lambda x: x.flatten(1)
+            top1, num_samples = self._top1(model, embeds)
+            scalars = dict(top1=top1['backbone'])
+            if 'pixels' in top1:
+                scalars['top1_pixels'] = top1['pixels']
                 self._pixels_logged = True
         finally:
             model.train(was_training)
