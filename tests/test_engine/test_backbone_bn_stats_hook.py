@@ -153,7 +153,8 @@ def test_only_a_run_from_scratch_and_the_chosen_epochs():
     runner = SimpleNamespace(
         iter=0,
         epoch=0,
-        build_dataloader=lambda cfg: [],
+        seed=0,
+        build_dataloader=lambda cfg, seed: [],
         max_epochs=5)
     hook.before_train(runner)
     runner.iter = 7

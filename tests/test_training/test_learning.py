@@ -60,6 +60,9 @@ def small_cfg(data_root, work_dir):
     cfg.custom_hooks = [
         h for h in cfg.custom_hooks if h['type'] != 'KNNMonitorHook'
     ]
+    for hook in cfg.custom_hooks:  # BackboneBNStatsHook's whole images
+        if 'dataloader' in hook:
+            hook['dataloader']['dataset']['data_root'] = data_root
     cfg.train_cfg.max_epochs = EPOCHS
     cfg.param_scheduler[0].end = 4  # warm-up iterations
     cfg.param_scheduler[-1].update(T_max=EPOCHS, end=EPOCHS)

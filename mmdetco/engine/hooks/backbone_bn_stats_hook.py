@@ -66,7 +66,7 @@ class BackboneBNStatsHook(Hook):
         """Build the data loader; re-estimate for a run from scratch."""
         self.dataloader = runner.train_dataloader if \
             self.dataloader_cfg is None else \
-            runner.build_dataloader(self.dataloader_cfg)
+            runner.build_dataloader(self.dataloader_cfg, seed=runner.seed)
         if runner.iter == 0:
             self.reestimate(runner)
 
