@@ -59,8 +59,10 @@ def main(argv=None):
     backbone = export_backbone(checkpoint,
                                osp.join(args.work_dir, 'backbone.pth'))
     probes = {
-        name: probe(osp.join(args.work_dir, f'probe_{name}'), args.data_root,
-                    weights)['AP']
+        name:
+        probe(
+            osp.join(args.work_dir, f'probe_{name}'), args.data_root,
+            weights)['AP']
         for name, weights in (('pretrained', backbone), ('random_init', None))
     }
     health = pretrain_health(DETCO_CONFIG, pretrain_dir)

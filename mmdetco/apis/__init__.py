@@ -1,7 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-from .demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
-                   PROBE_CONFIG, PROBE_NAME, export_backbone, finetune, probe,
-                   pretrain, pretrain_and_finetune, pretrain_health, read_log)
+from .demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG, PROBE_CONFIG,
+                   PROBE_NAME, export_backbone, finetune, pretrain,
+                   pretrain_and_finetune, pretrain_health, probe, read_log)
 from .demo_scale import multi_view_of, shrink_to_demo
 from .gpu_augmentation import apply_gpu_augmentation
 from .tables import format_table, save_table
@@ -10,6 +10,6 @@ __all__ = [
     'apply_gpu_augmentation', 'DETCO_CONFIG', 'DETECTOR_CONFIG',
     'MOCOV2_CONFIG', 'PROBE_CONFIG', 'PROBE_NAME', 'export_backbone',
     'finetune', 'format_table', 'multi_view_of', 'pretrain',
-    'pretrain_and_finetune', 'pretrain_health', 'probe',
-    'read_log', 'save_table', 'shrink_to_demo'
+    'pretrain_and_finetune', 'pretrain_health', 'probe', 'read_log',
+    'save_table', 'shrink_to_demo'
 ]

@@ -161,8 +161,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         knn_top1_pretrained=round(knn[-1], 2),
         knn_top1_pixels=pixels,
         terms_not_falling=terms_not_falling(
-            log_records(work_dir, 'loss'), 2 * cfg.model.queue_len //
-            cfg.train_dataloader.batch_size))
+            log_records(work_dir, 'loss'),
+            2 * cfg.model.queue_len // cfg.train_dataloader.batch_size))
 
 
 def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
@@ -185,7 +185,9 @@ def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
     """
     last_iter = records[-1]['step']
     width = max(1, last_iter // 10)
-    early = [r for r in records if start_iter <= r['step'] < start_iter + width]
+    early = [
+        r for r in records if start_iter <= r['step'] < start_iter + width
+    ]
     late = [r for r in records if r['step'] > last_iter - width]
     terms = sorted(k for k in records[-1] if TERM_KEY.match(k))
     if not early or start_iter + width > last_iter - width:
@@ -197,14 +199,13 @@ def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
     return [t for t in terms if mean(late, t) >= mean(early, t)]
 
 
-def pretrain_and_finetune(
-        config: str,
-        work_dir: str,
-        data_root: str,
-        seed: int = 0,
-        pretrain_options: Sequence[str] = (),
-        finetune_options: Sequence[str] = (),
-        full_finetune: bool = True) -> Dict[str, float]:
+def pretrain_and_finetune(config: str,
+                          work_dir: str,
+                          data_root: str,
+                          seed: int = 0,
+                          pretrain_options: Sequence[str] = (),
+                          finetune_options: Sequence[str] = (),
+                          full_finetune: bool = True) -> Dict[str, float]:
     """Pre-train a demo-sized config, export its backbone, probe it and
     fine-tune the demo detector from it.
 

@@ -266,11 +266,10 @@ def _tight_box(mask: np.ndarray) -> List[float]:
     ]
 
 
-def render_scene(
-        rng: np.random.Generator,
-        size: int = 160,
-        background: Optional[np.ndarray] = None
-) -> Tuple[np.ndarray, List[dict]]:
+def render_scene(rng: np.random.Generator,
+                 size: int = 160,
+                 background: Optional[np.ndarray] = None
+                 ) -> Tuple[np.ndarray, List[dict]]:
     """Render one random scene.
 
     Objects are drawn one after the other, each hiding what is below it. A
@@ -603,8 +602,8 @@ def generate_demo_data(out_dir: str,
     for index in range(num_pretrain):
         rng = _scene_rng(seed, 'pretrain', index)
         img, _ = render_scene(
-            rng, size, None if pool is None else
-            pool[int(rng.integers(len(pool)))])
+            rng, size,
+            None if pool is None else pool[int(rng.integers(len(pool)))])
         _save_jpg(img, osp.join(paths['pretrain_dir'], f'{index:06d}.jpg'))
     num_train_inst, train_per_class = _write_coco_split(
         out_dir, 'train', num_train, size, seed)

@@ -63,9 +63,15 @@ def test_pretrain_health_reads_terms_collapse_and_knn(tmp_path):
     log.mkdir(parents=True)
     healthy = 1 / 128**0.5
     lines = [
-        {'knn/top1': 30.0, 'step': 0},
+        {
+            'knn/top1': 30.0,
+            'step': 0
+        },
         dict(loss=9.0, loss_gg_res5=5.0, step=4),
-        {'knn/top1': 45.0, 'step': 8},
+        {
+            'knn/top1': 45.0,
+            'step': 8
+        },
         dict(
             loss=8.0,
             loss_gg_res5=4.0,
@@ -91,8 +97,7 @@ def test_pretrain_health_reads_terms_collapse_and_knn(tmp_path):
     assert health['collapsed_branches'] == ['local res5']
     assert health['spread_ratio'] == dict(
         global_res5=1.0, local_res5=0.01, local_res4=0.01)
-    assert health['positive_cosine'] == dict(
-        global_res5=0.8, local_res5=0.99)
+    assert health['positive_cosine'] == dict(global_res5=0.8, local_res5=0.99)
     assert (health['knn_top1_random_init'],
             health['knn_top1_pretrained']) == (30.0, 45.0)
 
@@ -119,14 +124,17 @@ def test_demo_chain_on_tiny_data(tmp_path):
         cfg_options=TINY_FINETUNE)
     assert set(ap) == {'AP', 'AP50', 'AP75'}
     assert all(0 <= v <= 100 for v in ap.values())
-    log = '\n'.join(
-        p.read_text() for p in (work_dir / 'detector').glob('*/*.log'))
+    log = '\n'.join(p.read_text()
+                    for p in (work_dir / 'detector').glob('*/*.log'))
     assert 'load model from' in log and 'backbone.pth' in log
 
     # the frozen probe: the backbone's weights stay those of the file, its
     # BN statistics are re-estimated on the detector's images
     ap = probe(
-        str(work_dir / 'probe'), data_root, backbone, cfg_options=TINY_FINETUNE)
+        str(work_dir / 'probe'),
+        data_root,
+        backbone,
+        cfg_options=TINY_FINETUNE)
     assert set(ap) == {'AP', 'AP50', 'AP75'}
     probed = torch.load(
         last_checkpoint(str(work_dir / 'probe')),
@@ -136,8 +144,8 @@ def test_demo_chain_on_tiny_data(tmp_path):
             assert not torch.allclose(probed[f'backbone.{name}'], value)
         elif not name.endswith('num_batches_tracked'):
             torch.testing.assert_close(probed[f'backbone.{name}'], value)
-    log = '\n'.join(
-        p.read_text() for p in (work_dir / 'probe').glob('*/*.log'))
+    log = '\n'.join(p.read_text()
+                    for p in (work_dir / 'probe').glob('*/*.log'))
     assert 'BackboneBNStatsHook: the running statistics of 20' in log
 
 
@@ -151,10 +159,9 @@ def test_terms_not_falling():
             loss_ll_res5=4.5 if step < 60 else 5.0,  # dips, then rises
             loss_lg_res5=4.0) for step in range(4, 101, 4)
     ]
-    assert terms_not_falling(records, start_iter=20) == [
-        'loss_lg_res5', 'loss_ll_res5'
-    ]
+    assert terms_not_falling(
+        records, start_iter=20) == ['loss_lg_res5', 'loss_ll_res5']
     # too short a run for the windows to be apart: nothing is shown
-    assert terms_not_falling(records[:5], start_iter=20) == [
-        'loss_gg_res5', 'loss_lg_res5', 'loss_ll_res5'
-    ]
+    assert terms_not_falling(
+        records[:5],
+        start_iter=20) == ['loss_gg_res5', 'loss_lg_res5', 'loss_ll_res5']

@@ -12,7 +12,6 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 
 from mmdetco.datasets.demo_scenes import render_scene
 from mmdetco.engine import BackboneBNStatsHook
-
 from ..conftest import tiny_detco_cfg
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)

@@ -24,8 +24,7 @@ def test_each_group_is_normalised_on_its_own():
     halves = [ResNet.forward(backbone, h) for h in x.chunk(2)]
     whole = ResNet.forward(backbone, x)
     for level, feat in enumerate(backbone(x)):
-        torch.testing.assert_close(feat,
-                                   torch.cat([h[level] for h in halves]))
+        torch.testing.assert_close(feat, torch.cat([h[level] for h in halves]))
         assert not torch.allclose(feat, whole[level], atol=1e-3)
     backbone.eval()
     for feat, ref in zip(backbone(x), ResNet.forward(backbone, x)):

@@ -46,8 +46,8 @@ from mmdetco.datasets import generate_demo_data
 from mmdetco.models.heads.detco_head import LOSS_TERMS
 
 BRANCHES = ('global', 'local')
-METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init',
-           'kNN', 'probe', 'AP', 'AP50', 'AP75')
+METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init', 'kNN',
+           'probe', 'AP', 'AP50', 'AP75')
 DIGITS = {metric: 2 for metric in METRICS[:5]}
 
 
@@ -114,7 +114,8 @@ def run_config(config: str, seed: int, args) -> dict:
 
 def run_random_init(seed: int, args) -> dict:
     """The probe of a random backbone: the row every config must beat."""
-    work_dir = osp.abspath(osp.join(args.work_dir, 'random_init', f'seed{seed}'))
+    work_dir = osp.abspath(
+        osp.join(args.work_dir, 'random_init', f'seed{seed}'))
     return dict(
         probe=probe(work_dir, args.data_root, None, seed,
                     args.finetune_options)['AP'])
@@ -124,7 +125,9 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.exists(osp.join(args.data_root, 'meta.json')):
         generate_demo_data(args.data_root)
-    runs = {'random init': [run_random_init(seed, args) for seed in args.seeds]}
+    runs = {
+        'random init': [run_random_init(seed, args) for seed in args.seeds]
+    }
     for config in args.configs:
         runs[config_name(config)] = [
             run_config(config, seed, args) for seed in args.seeds

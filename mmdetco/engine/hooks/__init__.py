@@ -7,7 +7,7 @@ from .queue_check_hook import DetCoQueueCheckHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
-    'BackboneBNStatsHook', 'DetCoHealthHook', 'DetCoQueueCheckHook', 'KNNMonitorHook',
-    'PreemptionHook', 'RNGStateHook', 'get_rng_state', 'knn_predict',
-    'set_rng_state'
+    'BackboneBNStatsHook', 'DetCoHealthHook', 'DetCoQueueCheckHook',
+    'KNNMonitorHook', 'PreemptionHook', 'RNGStateHook', 'get_rng_state',
+    'knn_predict', 'set_rng_state'
 ]

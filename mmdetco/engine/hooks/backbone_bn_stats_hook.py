@@ -53,8 +53,8 @@ class BackboneBNStatsHook(Hook):
                  dataloader: Optional[dict] = None,
                  num_batches: Optional[int] = None,
                  interval: Optional[int] = None) -> None:
-        for name, value in (('num_batches', num_batches),
-                            ('interval', interval)):
+        for name, value in (('num_batches', num_batches), ('interval',
+                                                           interval)):
             if value is not None and value < 1:
                 raise ValueError(f'BackboneBNStatsHook: `{name}` must be '
                                  f'>= 1 or None, got {value}.')
@@ -72,9 +72,8 @@ class BackboneBNStatsHook(Hook):
 
     def after_train_epoch(self, runner) -> None:
         """Re-estimate every ``interval`` epochs and after the last."""
-        if self.interval is not None and (
-                self.every_n_epochs(runner, self.interval)
-                or self.is_last_train_epoch(runner)):
+        if self.interval is not None and (self.every_n_epochs(
+                runner, self.interval) or self.is_last_train_epoch(runner)):
             self.reestimate(runner)
 
     @torch.no_grad()

@@ -118,8 +118,9 @@ class KNNMonitorHook(Hook):
             self.evaluate(runner)
 
     @torch.no_grad()
-    def _embed(self, model, dataloader, embeds: Dict[str, Callable]
-               ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+    def _embed(
+        self, model, dataloader, embeds: Dict[str, Callable]
+    ) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """Every feature ``embeds`` computes from the preprocessed images of
         ``dataloader``, in one pass, and the labels."""
         feats = {name: [] for name in embeds}
@@ -150,8 +151,7 @@ class KNNMonitorHook(Hook):
         if self.query_dataloader is None:
             queries, labels = bank, bank_labels
         else:
-            queries, labels = self._embed(model, self.query_dataloader,
-                                          embeds)
+            queries, labels = self._embed(model, self.query_dataloader, embeds)
         num_classes = int(max(bank_labels.max(), labels.max())) + 1
         top1 = {}
         for name in embeds:
@@ -160,8 +160,8 @@ class KNNMonitorHook(Hook):
                 b, q = b - b.mean(dim=0), q - b.mean(dim=0)
             pred = knn_predict(
                 F.normalize(b, dim=1), bank_labels, F.normalize(q, dim=1),
-                num_classes, self.k, self.temperature,
-                self.query_dataloader is None)
+                num_classes, self.k, self.temperature, self.query_dataloader
+                is None)
             top1[name] = float((pred == labels).float().mean() * 100)
         return top1, len(labels)
 
@@ -192,9 +192,10 @@ class KNNMonitorHook(Hook):
         if is_main_process():
             runner.visualizer.add_scalars(
                 {
-                    **{f'knn/{name}': value
-                       for name, value in scalars.items()}, 'epoch':
-                    runner.epoch,
+                    **{
+                        f'knn/{name}': value
+                        for name, value in scalars.items()
+                    }, 'epoch': runner.epoch,
                     'iter': runner.iter
                 },
                 step=runner.iter,
