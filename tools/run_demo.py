@@ -13,7 +13,8 @@ Usage (from the repository root, in the project environment; ``make demo``)::
 3. export the query backbone;
 4. probe it: the demo detector (Faster R-CNN R18-FPN) on the frozen
    backbone, only FPN and heads trained on the demo COCO train split and
-   evaluated on the val split; the same for a randomly initialised backbone;
+   evaluated on the val split; the same for the random initialisation the
+   pre-training started from;
 5. with ``--finetune``, also fine-tune the whole detector from the backbone;
 6. print a summary and write it to ``WORK_DIR/summary.json``: every
    pre-training loss term (``loss_{term}_{level}``) at the end against chance
@@ -29,8 +30,8 @@ import os.path as osp
 import time
 
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, PROBE_CONFIG,
-                          PROBE_NAME, export_backbone, finetune, pretrain,
-                          pretrain_health, probe)
+                          PROBE_NAME, export_backbone, export_initial_backbone,
+                          finetune, pretrain, pretrain_health, probe)
 from mmdetco.datasets import generate_demo_data
 
 
@@ -58,13 +59,14 @@ def main(argv=None):
     checkpoint = pretrain(DETCO_CONFIG, pretrain_dir, args.data_root)
     backbone = export_backbone(checkpoint,
                                osp.join(args.work_dir, 'backbone.pth'))
-    probes = {
-        name:
-        probe(
+    # the random initialisation the pre-training started from
+    initial = export_initial_backbone(
+        DETCO_CONFIG, osp.join(args.work_dir, 'backbone_init.pth'))
+    probes = {}
+    for name, weights in (('pretrained', backbone), ('random_init', initial)):
+        probes[name] = probe(
             osp.join(args.work_dir, f'probe_{name}'), args.data_root,
             weights)['AP']
-        for name, weights in (('pretrained', backbone), ('random_init', None))
-    }
     health = pretrain_health(DETCO_CONFIG, pretrain_dir)
     chance, terms = health['chance_loss'], health['terms']
     collapsed = health['collapsed_branches']

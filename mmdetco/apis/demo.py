@@ -16,14 +16,18 @@ import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
+import torch
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import set_random_seed
 
+from mmdetco.compat import MODELS
 from mmdetco.engine import DetCoHealthHook
 from mmdetco.models.utils import healthy_spread
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py'
-MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-4e_demo.py'
+DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
+MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-24e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                    'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
 PROBE_CONFIG = ('configs/benchmarks/mmdetection/demo/'
@@ -246,6 +250,21 @@ def pretrain_and_finetune(config: str,
                 osp.join(work_dir, 'detector'), data_root, backbone, seed,
                 finetune_options))
     return result
+
+
+def export_initial_backbone(config: str, out: str, seed: int = 0) -> str:
+    """Write the backbone of a pre-training config as initialised with
+    ``seed``, before any training, in the format of
+    :func:`export_backbone`: the random initialisation a pre-training
+    starts from, for a probe to compare against."""
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    set_random_seed(seed)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save(dict(state_dict=model.backbone.state_dict(), meta=dict()), out)
+    return out
 
 
 def export_backbone(checkpoint: str, out: str) -> str:

@@ -37,7 +37,7 @@ def test_detector_config_matches_the_demo_classes():
 def test_mocov2_baseline_is_trained_like_detco():
     mocov2 = Config.fromfile(f'{ROOT}/{MOCOV2_CONFIG}')
     detco = Config.fromfile(
-        f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py')
+        f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py')
     assert mocov2.model.type == 'MoCo'
     assert mocov2.model.queue_len == detco.model.queue_len
     for key in ('train_cfg', 'param_scheduler', 'optim_wrapper', 'randomness'):
@@ -108,7 +108,7 @@ def test_demo_chain_on_tiny_data(tmp_path):
         data_root, num_pretrain=8, num_train=4, num_val=2, size=128)
     work_dir = tmp_path / 'work'
     checkpoint = pretrain(
-        'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py',
+        'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py',
         str(work_dir / 'pretrain'),
         data_root,
         cfg_options=TINY_PRETRAIN)

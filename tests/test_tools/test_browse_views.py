@@ -12,7 +12,7 @@ from mmdetco.datasets import generate_demo_data
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'visualization' / 'browse_views.py'
 CONFIG = str(REPO / 'configs' / 'detco' /
-             'detco_resnet18_1xb16-coslr-4e_demo.py')
+             'detco_resnet18_1xb16-coslr-24e_demo.py')
 
 
 @pytest.fixture(scope='module')

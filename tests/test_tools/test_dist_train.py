@@ -12,7 +12,7 @@ import torch
 from mmdetco.apis.demo import ROOT, data_root_options
 from mmdetco.datasets import generate_demo_data
 
-CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 BATCH, QUEUE, EPOCHS = 4, 64, 2
 
 

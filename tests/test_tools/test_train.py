@@ -18,7 +18,7 @@ from mmdetco.apis.demo import data_root_options
 from mmdetco.datasets import generate_demo_data
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-4e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 MMPRETRAIN_TRAIN = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
 

@@ -5,7 +5,8 @@ At the same pre-training budget (same data, backbone, views, queue, epochs)
 and the same probe and fine-tuning (Faster R-CNN R18-FPN on the demo COCO
 splits), compare random initialisation, MMPretrain's MoCo v2 and DetCo over
 several seeds. Prints a Markdown table of the frozen-backbone probe's bbox AP
-(``probe``, ``mmdetco.apis.PROBE_CONFIG``), the kNN top-1 of the backbone on
+(``probe``, ``mmdetco.apis.PROBE_CONFIG``; for scratch, the random
+initialisation DetCo starts from), the kNN top-1 of the backbone on
 the demo objects (``KNNMonitorHook``; for scratch, the random initialisation
 of the DetCo run of the same seed) and the bbox AP / AP50 / AP75 of the
 fully fine-tuned detector (mean +- sample standard deviation over seeds) and
@@ -20,8 +21,9 @@ Usage::
 import argparse
 import os.path as osp
 
-from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, finetune, format_table,
-                          pretrain_and_finetune, probe, read_log, save_table)
+from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, export_initial_backbone,
+                          finetune, format_table, pretrain_and_finetune, probe,
+                          read_log, save_table)
 from mmdetco.datasets import generate_demo_data
 
 METHODS = dict(scratch=None, mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
@@ -48,8 +50,12 @@ def run_method(method, seed, args):
     knn = read_log(
         osp.join(args.work_dir, f'detco_seed{seed}', 'pretrain'),
         'knn/top1')[0]
-    probe_ap = probe(osp.join(work_dir, 'probe'), args.data_root, None,
-                     seed)['AP']
+    # the probe of the random initialisation DetCo starts from
+    initial = export_initial_backbone(DETCO_CONFIG,
+                                      osp.join(work_dir, 'backbone_init.pth'),
+                                      seed)
+    probe_ap = probe(
+        osp.join(work_dir, 'probe'), args.data_root, initial, seed)['AP']
     ap = finetune(osp.join(work_dir, 'detector'), args.data_root, None, seed)
     return dict(probe=probe_ap, kNN=round(knn, 1), **ap)
 
