@@ -8,8 +8,8 @@ import torch
 from mmengine.config import Config
 
 from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
-                          export_backbone, finetune, pretrain, pretrain_health,
-                          probe, read_log)
+                          export_backbone, export_initial_backbone, finetune,
+                          pretrain, pretrain_health, probe, read_log)
 from mmdetco.apis.demo import ROOT, last_checkpoint, terms_not_falling
 from mmdetco.datasets import generate_demo_data
 from mmdetco.datasets.demo_scenes import CLASSES
@@ -165,3 +165,17 @@ def test_terms_not_falling():
     assert terms_not_falling(
         records[:5],
         start_iter=20) == ['loss_gg_res5', 'loss_lg_res5', 'loss_ll_res5']
+
+
+def test_export_initial_backbone(tmp_path):
+    """The random initialisation a pre-training starts from: the same for
+    the same seed, another for another, in the exported backbone's
+    format (a ResNet-18 state dict without prefix)."""
+    paths = [
+        export_initial_backbone(DETCO_CONFIG, str(tmp_path / f'{i}.pth'), s)
+        for i, s in enumerate((0, 0, 1))
+    ]
+    a, b, c = (torch.load(p, map_location='cpu')['state_dict'] for p in paths)
+    assert len(a) == 120 and 'conv1.weight' in a and 'layer4.1.bn2.bias' in a
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a['conv1.weight'], c['conv1.weight'])

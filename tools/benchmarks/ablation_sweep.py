@@ -19,7 +19,7 @@ seeds):
   changes the random draws) and of the pre-trained backbone;
 - ``probe``: bbox AP of the frozen-backbone probe
   (``mmdetco.apis.PROBE_CONFIG``); the row ``random init`` has it for a
-  random backbone;
+  random backbone (MMDetection's ResNet initialisation);
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
 
 The JSON also holds every term of every level and the spread and positive
