@@ -71,10 +71,7 @@ knn_dataloader = dict(
 # BackboneBNStatsHook: the whole 160 px pre-training images, for BN
 # statistics that match whole images (docs/en/training_health.md)
 bn_stats_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
+    knn_dataloader,
     dataset=dict(
         type='CustomDataset',
         data_root='data/demo/',

@@ -113,21 +113,9 @@ knn_dataloader = dict(
         ]))
 
 # The whole images of `BackboneBNStatsHook` (docs/en/training_health.md): train
-# images seen as the linear benchmark sees them (resize 256, centre crop 224),
-# in a fixed random order.
+# images seen as the kNN monitor and the linear benchmark see them (resize
+# 256, centre crop 224), in a fixed random order.
 bn_stats_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    persistent_workers=False,
+    knn_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='ResizeEdge', scale=256, edge='short'),
-            dict(type='CenterCrop', crop_size=224),
-            dict(type='PackInputs'),
-        ]))
+    dataset=dict(knn_dataloader['dataset'], split='train', indices=None))
