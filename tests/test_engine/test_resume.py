@@ -13,6 +13,7 @@ import time
 
 import pytest
 import torch
+from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
 from mmdetco.apis.demo import ROOT, data_root_options
@@ -29,6 +30,15 @@ def data_root(tmp_path_factory):
     return root
 
 
+def bn_stats_every_epoch():
+    """BackboneBNStatsHook re-estimates after every epoch: a run of 2
+    epochs re-estimates after its last, the straight run then too."""
+    hooks = Config.fromfile(osp.join(ROOT, CONFIG)).custom_hooks
+    index = next(i for i, h in enumerate(hooks)
+                 if h['type'] == 'BackboneBNStatsHook')
+    return f'custom_hooks.{index}.interval=1'
+
+
 def command(work_dir, data_root, epochs, *args):
     return [
         sys.executable, 'tools/train.py', CONFIG, '--work-dir',
@@ -36,7 +46,8 @@ def command(work_dir, data_root, epochs, *args):
         *data_root_options(CONFIG, data_root), 'train_dataloader.batch_size=4',
         'train_dataloader.num_workers=0', 'model.queue_len=16',
         f'train_cfg.max_epochs={epochs}', 'randomness.deterministic=True',
-        'default_hooks.logger.interval=1'
+        'default_hooks.logger.interval=1',
+        bn_stats_every_epoch()
     ]
 
 

@@ -7,6 +7,7 @@ from mmengine.model import is_model_wrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...compat import HOOKS
+from ...utils import global_rng_restored
 
 
 @HOOKS.register_module()
@@ -95,12 +96,10 @@ class BackboneBNStatsHook(Hook):
             layer.reset_running_stats()
             layer.momentum = None  # cumulative average
             layer.train()
-        devices = [torch.cuda.current_device()] if \
-            torch.cuda.is_available() else []
         num_batches = 0
         try:
             # iterating a data loader draws from the global generator
-            with torch.random.fork_rng(devices=devices):
+            with global_rng_restored():
                 for data in self.dataloader:
                     if num_batches == self.num_batches:
                         break

@@ -8,6 +8,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
+from ...utils import global_rng_restored
 
 
 @torch.no_grad()
@@ -107,9 +108,11 @@ class KNNMonitorHook(Hook):
 
     def before_train(self, runner) -> None:
         """Build the data loaders; evaluate the initial weights."""
-        self.dataloader = runner.build_dataloader(self.dataloader_cfg)
+        self.dataloader = runner.build_dataloader(
+            self.dataloader_cfg, seed=runner.seed)
         self.query_dataloader = None if self.query_dataloader_cfg is None \
-            else runner.build_dataloader(self.query_dataloader_cfg)
+            else runner.build_dataloader(
+                self.query_dataloader_cfg, seed=runner.seed)
         if self.eval_at_start and runner.iter == 0:
             self.evaluate(runner)
 
@@ -173,20 +176,21 @@ class KNNMonitorHook(Hook):
             runner.model) else runner.model
         was_training = model.training
         model.eval()
-        try:
-            # one pass over the data whatever is embedded: iterating a data
-            # loader draws from the global generator
-            embeds = dict(
-                backbone=lambda x: model.backbone(x)[-1].mean(dim=(2, 3)))
-            if self.pixel_baseline and not self._pixels_logged:
-                embeds['pixels'] = lambda x: x.flatten(1)
-            top1, num_samples = self._top1(model, embeds)
-            scalars = dict(top1=top1['backbone'])
-            if 'pixels' in top1:
-                scalars['top1_pixels'] = top1['pixels']
-                self._pixels_logged = True
-        finally:
-            model.train(was_training)
+        # iterating a data loader draws from the global generator: restored,
+        # so that an evaluation (or its absence) leaves the run as it was
+        with global_rng_restored():
+            try:
+                embeds = dict(
+                    backbone=lambda x: model.backbone(x)[-1].mean(dim=(2, 3)))
+                if self.pixel_baseline and not self._pixels_logged:
+                    embeds['pixels'] = lambda x: x.flatten(1)
+                top1, num_samples = self._top1(model, embeds)
+            finally:
+                model.train(was_training)
+        scalars = dict(top1=top1['backbone'])
+        if 'pixels' in top1:
+            scalars['top1_pixels'] = top1['pixels']
+            self._pixels_logged = True
         runner.logger.info(
             f'kNN (k={self.k}, {num_samples} samples) at iteration '
             f'{runner.iter}: ' + ', '.join(f'knn/{name} {value:.2f}'
