@@ -70,16 +70,17 @@ def test_modules_register_into_mmselfsup():
         MODELS.get('DetCoDataPreprocessor'), SelfSupDataPreprocessor)
 
 
-@pytest.mark.parametrize('config, channels, sizes', [
-    (R50, R50_CHANNELS, (224, 64)),
-    (DEMO, [c // 4 for c in R50_CHANNELS], (64, 16)),
+@pytest.mark.parametrize('config, channels, sizes, lr', [
+    (R50, R50_CHANNELS, (224, 64), 0.03),
+    (DEMO, [c // 4 for c in R50_CHANNELS], (64, 16), 0.0075),
 ])
-def test_config_builds_on_mmselfsup_bases(config, channels, sizes):
+def test_config_builds_on_mmselfsup_bases(config, channels, sizes, lr):
     cfg = Config.fromfile(config)
     assert cfg.default_scope == 'mmselfsup'
     assert cfg.custom_imports.imports == ['mmdetco']
-    # MMSelfSup's MoCo v2 recipe: its schedule and its view augmentation
-    assert cfg.optim_wrapper.optimizer.lr == 0.03
+    # MMSelfSup's MoCo v2 recipe: its schedule (the demo's rate, as in the
+    # main environment's demo) and its view augmentation
+    assert cfg.optim_wrapper.optimizer.lr == lr
     assert [t.type for t in cfg.view_pipeline] == [
         'RandomResizedCrop', 'RandomApply', 'RandomGrayscale',
         'RandomGaussianBlur', 'RandomFlip'
