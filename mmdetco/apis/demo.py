@@ -136,7 +136,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     healthy = healthy_spread(cfg.model.feat_dim)
     max_spread, min_top1 = hook.thresholds(cfg.model.feat_dim,
                                            cfg.model.queue_len)
-    last = log_records(work_dir, 'loss')[-1]
+    records = log_records(work_dir, 'loss')
+    last = records[-1]
     terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
     spreads = [m for m in map(SPREAD_KEY.match, last) if m]
     knn = read_log(work_dir, 'knn/top1')
@@ -165,7 +166,7 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         knn_top1_pretrained=round(knn[-1], 2),
         knn_top1_pixels=pixels,
         terms_not_falling=terms_not_falling(
-            log_records(work_dir, 'loss'),
+            records,
             2 * cfg.model.queue_len // cfg.train_dataloader.batch_size))
 
 
