@@ -1,11 +1,10 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Train a model from a config, as MMPretrain's ``tools/train.py`` does.
 
-Launched on a machine without a GPU (``tools/dist_train.sh`` with
-``--cfg-options env_cfg.dist_cfg.backend=gloo``), it trains with CPU
-processes. Importing :mod:`mmdetco` registers DetCo into MMPretrain's
-registries and allows ``torch.load(weights_only=True)`` to read mmengine
-checkpoints, so ``--resume`` and ``load_from`` work on torch >= 2.6.
+Everything a DetCo run does is in its config (docs/en/launch.md), so this
+script, MIM's and MMPretrain's ``tools/train.py`` and ``Runner.from_cfg``
+train the same way. Besides MMPretrain's options it has ``--amp bf16`` and
+``--gpu-aug``, which trains the ``*_gpuaug.py`` variant of the config.
 """
 import argparse
 import os
@@ -15,11 +14,8 @@ from copy import deepcopy
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
-from mmengine.utils import digit_version
-from mmengine.utils.dl_utils import TORCH_VERSION
 
-from mmdetco.apis import apply_gpu_augmentation
-from mmdetco.utils import setup_cpu_distributed
+from mmdetco.utils import gpu_aug_config
 
 
 def parse_args():
@@ -44,8 +40,9 @@ def parse_args():
     parser.add_argument(
         '--gpu-aug',
         action='store_true',
-        help='colour jitter, greyscale and blur of the views on the device '
-        '(sets `gpu_augmentation = True`, see docs/en/performance.md)')
+        help='train the `*_gpuaug.py` variant of the config: colour jitter, '
+        'greyscale and blur of the views on the device '
+        '(docs/en/performance.md)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -114,8 +111,6 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         cfg.optim_wrapper.dtype = dict(
             fp16='float16', bf16='bfloat16')[args.amp]
-    if args.gpu_aug:
-        cfg.gpu_augmentation = True
 
     # resume training
     if args.resume == 'auto':
@@ -135,8 +130,6 @@ def merge_args(cfg, args):
         persistent_workers=True,
         collate_fn=dict(type='default_collate'),
     )
-    if digit_version(TORCH_VERSION) < digit_version('1.8.0'):
-        default_dataloader_cfg.persistent_workers = False
 
     def set_default_dataloader_cfg(cfg, field):
         if cfg.get(field, None) is None:
@@ -156,19 +149,19 @@ def merge_args(cfg, args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
-    return apply_gpu_augmentation(cfg, args.config)
+    return cfg
 
 
 def main():
     args = parse_args()
 
     # load config
+    if args.gpu_aug:
+        args.config = gpu_aug_config(args.config)
     cfg = Config.fromfile(args.config)
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
-    # several processes on a machine without a GPU (gloo)
-    setup_cpu_distributed(cfg)
 
     # build the runner from config
     if 'runner_type' not in cfg:
@@ -180,18 +173,7 @@ def main():
         runner = RUNNERS.build(cfg)
 
     # start training
-    try:
-        runner.train()
-    except FloatingPointError as error:
-        # a diverged loss (DetCo.parse_losses) stops before the weights are
-        # updated: keep that last good state
-        name = f'diverged_iter_{runner.iter}.pth'
-        runner.save_checkpoint(runner.work_dir, name)
-        runner.logger.error(
-            f'{error}\nStopped at iteration {runner.iter}; the last good '
-            f'state is {osp.join(runner.work_dir, name)} (resume from it '
-            'with --resume PATH, e.g. with a lower learning rate).')
-        raise
+    runner.train()
 
 
 if __name__ == '__main__':

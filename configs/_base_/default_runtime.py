@@ -4,6 +4,10 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['mmdetco'], allow_failed_imports=False)
 
+# mmengine's Runner that also trains with several CPU processes (gloo), for
+# every launcher: tools/train.py, MIM's and MMPretrain's tools/train.py
+runner_type = 'CPUDistributedRunner'
+
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     # save every 10 epochs, keep the last 3 (every run stays resumable)

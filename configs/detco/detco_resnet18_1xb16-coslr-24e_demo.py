@@ -30,6 +30,14 @@ patch_pipeline = [
     # 3 x 3 cells of 24 px, a random 16 px patch from each
     dict(type='JigsawPatches', grid_size=3, patch_size=16, shuffle=True),
 ]
+train_pipeline = [
+    _base_.train_pipeline[0],
+    dict(
+        type='DetCoMultiView',
+        global_pipeline=global_pipeline,
+        patch_pipeline=patch_pipeline),
+    _base_.train_pipeline[-1],
+]
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
@@ -40,14 +48,17 @@ train_dataloader = dict(
         data_root='data/demo/',
         data_prefix='pretrain/images',
         with_label=False,
-        pipeline=[
-            dict(type='LoadImageOrSkip', max_skipped=100),
-            dict(
-                type='DetCoMultiView',
-                global_pipeline=global_pipeline,
-                patch_pipeline=patch_pipeline),
-            dict(type='PackInputs'),
-        ]))
+        pipeline=train_pipeline))
+# the same views with their colour jitter, greyscale and blur on the device
+# (detco_resnet18_1xb16-coslr-24e_demo_gpuaug.py)
+gpu_aug_train_pipeline = [
+    train_pipeline[0],
+    dict(
+        type='DetCoMultiView',
+        global_pipeline=[global_pipeline[0], _base_.flip],
+        patch_pipeline=[patch_pipeline[0], _base_.flip, patch_pipeline[-1]]),
+    train_pipeline[-1],
+]
 
 # kNN monitor: crops of the 8 object classes of the detection splits, res5
 # features of the val objects classified against those of the train objects

@@ -49,6 +49,8 @@ train_dataloader = dict(
 
 # EpochBasedTrainLoop that also resumes inside an epoch (PreemptionHook)
 train_cfg = dict(type='ResumableEpochBasedTrainLoop')
+# mmengine's Runner that also trains with several CPU processes (gloo)
+runner_type = 'CPUDistributedRunner'
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
 
 # kNN top-1 of the res5 features, first 10k val images, leave-one-out

@@ -4,13 +4,11 @@ from .demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG, PROBE_CONFIG,
                    finetune, pretrain, pretrain_and_finetune, pretrain_health,
                    probe, read_log)
 from .demo_scale import multi_view_of, shrink_to_demo
-from .gpu_augmentation import apply_gpu_augmentation
 from .tables import format_table, save_table
 
 __all__ = [
-    'apply_gpu_augmentation', 'DETCO_CONFIG', 'DETECTOR_CONFIG',
-    'MOCOV2_CONFIG', 'PROBE_CONFIG', 'PROBE_NAME', 'export_backbone',
-    'export_initial_backbone', 'finetune', 'format_table', 'multi_view_of',
-    'pretrain', 'pretrain_and_finetune', 'pretrain_health', 'probe',
-    'read_log', 'save_table', 'shrink_to_demo'
+    'DETCO_CONFIG', 'DETECTOR_CONFIG', 'MOCOV2_CONFIG', 'PROBE_CONFIG',
+    'PROBE_NAME', 'export_backbone', 'export_initial_backbone', 'finetune',
+    'format_table', 'multi_view_of', 'pretrain', 'pretrain_and_finetune',
+    'pretrain_health', 'probe', 'read_log', 'save_table', 'shrink_to_demo'
 ]

@@ -7,16 +7,9 @@ import pytest
 from mmdetco.engine import DetCoQueueCheckHook
 
 
-def runner(queue_len,
-           batch_size,
-           drop_last=True,
-           gpu_augmentation=False,
-           augmentation=None):
+def runner(queue_len, batch_size, drop_last=True):
     return SimpleNamespace(
-        model=SimpleNamespace(
-            queue_len=queue_len,
-            data_preprocessor=SimpleNamespace(augmentation=augmentation)),
-        cfg=dict(gpu_augmentation=gpu_augmentation),
+        model=SimpleNamespace(queue_len=queue_len),
         train_dataloader=SimpleNamespace(
             batch_size=batch_size, drop_last=drop_last),
         logger=mock.Mock())
@@ -46,10 +39,3 @@ def test_models_without_queue_are_ignored():
     r = runner(None, 3, drop_last=False)
     DetCoQueueCheckHook().before_train(r)
 
-
-def test_gpu_augmentation_that_was_not_applied_is_refused():
-    with pytest.raises(ValueError, match='was not applied.*tools/train.py'):
-        DetCoQueueCheckHook().before_train(
-            runner(64, 32, gpu_augmentation=True))
-    DetCoQueueCheckHook().before_train(
-        runner(64, 32, gpu_augmentation=True, augmentation=object()))

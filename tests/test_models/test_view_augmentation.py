@@ -1,7 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Device-side augmentation of the DetCo views (``gpu_augmentation``),
+"""Device-side augmentation of the DetCo views (the ``*_gpuaug.py`` configs),
 checked on CPU tensors against the CPU pipeline it replaces."""
-import copy
 import os.path as osp
 import random
 
@@ -16,7 +15,6 @@ from mmpretrain.models.utils import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS, TRANSFORMS
 
 import mmdetco  # noqa: F401
-from mmdetco.apis import apply_gpu_augmentation
 from mmdetco.models.utils import DetCoViewAugmentation
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -27,9 +25,8 @@ BASE = osp.join(ROOT, 'configs', 'detco',
 
 
 def gpu_aug(path=DEMO):
-    cfg = Config.fromfile(path)
-    cfg.gpu_augmentation = True
-    return apply_gpu_augmentation(cfg, path)
+    """The ``*_gpuaug.py`` variant of a pre-training config."""
+    return Config.fromfile(path.replace('.py', '_gpuaug.py'))
 
 
 def multi_view(cfg):
@@ -41,52 +38,40 @@ def types(pipeline):
     return [t['type'] for t in pipeline]
 
 
-def test_switch_moves_colour_greyscale_and_blur_to_the_preprocessor():
-    cfg = gpu_aug(BASE)
-    views = multi_view(cfg)
-    assert types(
-        views['global_pipeline']) == ['FastRandomResizedCrop', 'RandomFlip']
-    assert types(views['patch_pipeline']) == [
+@pytest.mark.parametrize('path', [BASE, DEMO])
+def test_gpuaug_config_moves_colour_greyscale_and_blur_to_the_preprocessor(
+        path):
+    """The variant is its config with the colour jitter, greyscale and blur
+    of both view pipelines taken out and given to the preprocessor, with
+    the parameters of the CPU transforms."""
+    cpu, cfg = Config.fromfile(path), gpu_aug(path)
+    moved = ('RandomApply', 'FastRandomGrayscale', 'GaussianBlur')
+    for key in ('global_pipeline', 'patch_pipeline'):
+        kept = [t for t in multi_view(cpu)[key] if t['type'] not in moved]
+        assert multi_view(cfg)[key] == kept
+    assert types(multi_view(cfg)['patch_pipeline']) == [
         'FastRandomResizedCrop', 'RandomFlip', 'JigsawPatches'
     ]
+    jitter, grey, blur = multi_view(cpu)['global_pipeline'][1:4]
+    assert [jitter['type'], grey['type'], blur['type']] == list(moved)
+    assert grey['keep_channels'] and blur['magnitude_std'] == 'inf'
+    colour = dict(jitter['transforms'][0])
+    assert colour.pop('type') == 'ColorJitter' and colour.pop('backend')
+    weights = grey['channel_weights']
     preprocessor = cfg.data_preprocessor
     assert preprocessor.type == 'DetCoDataPreprocessor'
     assert preprocessor.augmentation == dict(
-        color_jitter=dict(
-            brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, prob=0.8),
+        color_jitter=dict(colour, prob=jitter['prob']),
         grayscale=dict(
-            prob=0.2,
-            # BGR (0.114, 0.587, 0.2989) of the CPU path, now RGB
+            prob=grey['prob'],
+            # the CPU transform's BGR weights in RGB order, summing to 1
             rgb_weights=pytest.approx(
-                [0.2989 / 0.9999, 0.587 / 0.9999, 0.114 / 0.9999])),
-        blur=dict(sigma_range=(0.1, 2.0), prob=0.5))
-    # off by default: the config is left alone
-    plain = Config.fromfile(BASE)
-    assert apply_gpu_augmentation(copy.deepcopy(plain)).to_dict() == \
-        plain.to_dict()
-
-
-def test_switch_refuses_what_it_cannot_move():
-    with pytest.raises(ValueError, match='RandAugment follows them'):
-        gpu_aug(
-            osp.join(ROOT, 'configs', 'detco',
-                     'detco-aa_resnet50_8xb32-coslr-200e_in1k.py'))
-    cfg = Config.fromfile(DEMO)
-    cfg.gpu_augmentation = True
-    multi_view(cfg)['patch_pipeline'][1]['prob'] = 0.5
-    with pytest.raises(ValueError, match='same colour/greyscale/blur'):
-        apply_gpu_augmentation(cfg, 'my_config.py')
-    # the device applies jitter -> greyscale -> blur, on BGR input weights
-    for change, message in (
-        (lambda p: p.insert(1, p.pop(2)), 'has color_jitter after'),
-        (lambda p: p[2].update(color_format='rgb'), 'on BGR images'),
-    ):
-        cfg = Config.fromfile(DEMO)
-        cfg.gpu_augmentation = True
-        for key in ('global_pipeline', 'patch_pipeline'):
-            change(multi_view(cfg)[key])
-        with pytest.raises(ValueError, match=message):
-            apply_gpu_augmentation(cfg, 'my_config.py')
+                [w / sum(weights) for w in reversed(weights)])),
+        blur=dict(sigma_range=blur['magnitude_range'], prob=blur['prob']))
+    assert preprocessor.mean == cpu.data_preprocessor.mean
+    # nothing else differs
+    for name in ('model', 'custom_hooks', 'optim_wrapper', 'train_cfg'):
+        assert cfg[name] == cpu[name], name
 
 
 def augmentation():
@@ -174,7 +159,7 @@ def test_distributions_match_the_cpu_pipeline():
 
 
 def test_training_step_with_device_augmentation():
-    """The demo model with ``gpu_augmentation`` trains on views from the
+    """The demo model of its ``_gpuaug`` config trains on views from the
     shortened CPU pipeline; outside training nothing is augmented."""
     cfg = gpu_aug()
     pipeline = Compose([

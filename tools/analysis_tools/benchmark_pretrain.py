@@ -6,7 +6,8 @@ of DetCo and of MoCo v2 built from MMPretrain's
 ``mocov2_resnet50_8xb32-coslr-200e_in1k.py``, with the same backbone, batch,
 optimiser and view sizes, interleaved after warm-up. Data side: the time per
 sample of each training pipeline (MoCo v2's stock one, DetCo's as
-configured, DetCo's CPU part with ``gpu_augmentation``) on one core, on
+configured, DetCo's CPU part in the config's ``*_gpuaug.py`` variant) on one
+core, on
 decoded images of ImageNet's typical size (``--decode``: from JPEG files).
 
 The last line printed is one JSON object (see docs/en/performance.md)::
@@ -39,7 +40,8 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 import mmdetco  # noqa: F401  (registers DetCo)
-from mmdetco.apis import apply_gpu_augmentation, multi_view_of
+from mmdetco.apis import multi_view_of
+from mmdetco.utils import gpu_aug_config
 from mmdetco.datasets.demo_scenes import render_scene
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -86,7 +88,7 @@ def parse_args():
     parser.add_argument(
         '--gpu-aug',
         action='store_true',
-        help='DetCo steps with gpu_augmentation on')
+        help='DetCo steps of the config\'s *_gpuaug.py variant')
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     return parser.parse_args()
@@ -115,10 +117,9 @@ def with_fast_ops(cfg):
     return cfg
 
 
-def configs(args):
-    """DetCo (as configured / with gpu_augmentation) and MoCo v2 configs
-    with the benchmark's depth and view sizes."""
-    detco = Config.fromfile(args.config)
+def detco_config(path, args):
+    """A DetCo config with the benchmark's depth, options and view sizes."""
+    detco = Config.fromfile(path)
     expansion = 1 if args.depth < 50 else 4
     scale = 64 * expansion / detco.model.neck.in_channels[0]
     detco.model.backbone.depth = args.depth
@@ -128,12 +129,18 @@ def configs(args):
                 int(c * scale) for c in detco.model.neck[field]
             ]
     detco.model.update(channels_last=args.channels_last, compile=args.compile)
-    views = multi_view_of(detco, args.config)
+    views = multi_view_of(detco, path)
     set_views(views['global_pipeline'], args, True)
     set_views(views['patch_pipeline'], args, False)
-    gpu_aug = copy.deepcopy(detco)
-    gpu_aug.gpu_augmentation = True
-    apply_gpu_augmentation(gpu_aug, args.config)
+    return detco
+
+
+def configs(args):
+    """DetCo (as configured / its ``*_gpuaug.py`` variant) and MoCo v2
+    configs with the benchmark's depth and view sizes."""
+    detco = detco_config(args.config, args)
+    gpu_aug = detco_config(gpu_aug_config(args.config), args)
+    expansion = 1 if args.depth < 50 else 4
 
     mocov2 = Config.fromfile(MOCOV2)
     mocov2.model.backbone.depth = args.depth

@@ -8,14 +8,9 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     to_rgb=True)
 
-# True: the colour jitter, greyscale and blur below run on the GPU, batched,
-# after collation (DetCoDataPreprocessor, kornia); the CPU only decodes,
-# crops, flips and cuts the patches. Same operations, probabilities and
-# ranges; see docs/en/performance.md. Also `tools/train.py --gpu-aug`.
-gpu_augmentation = False
-
-# colour, blur and flip, shared by both kinds of view
-view_augmentation = [
+# colour, greyscale and blur, shared by both kinds of view (the `*_gpuaug.py`
+# configs run them on the device instead: `gpu_aug_*` below)
+color_augmentation = [
     dict(
         type='RandomApply',
         transforms=[
@@ -40,8 +35,9 @@ view_augmentation = [
         magnitude_range=(0.1, 2.0),
         magnitude_std='inf',
         prob=0.5),
-    dict(type='RandomFlip', prob=0.5),
 ]
+flip = dict(type='RandomFlip', prob=0.5)
+view_augmentation = color_augmentation + [flip]
 global_pipeline = [
     dict(
         type='FastRandomResizedCrop',
@@ -78,6 +74,29 @@ train_pipeline = [
         patch_pipeline=patch_pipeline),
     dict(type='PackInputs'),
 ]
+
+# The same views with their colour jitter, greyscale and blur on the device,
+# batched, after collation (DetCoDataPreprocessor, kornia): the CPU only
+# decodes, crops, flips and cuts the patches. The same operations,
+# probabilities and ranges (docs/en/performance.md); the `*_gpuaug.py` configs
+# select them.
+gpu_aug_train_pipeline = [
+    train_pipeline[0],
+    dict(
+        type='DetCoMultiView',
+        global_pipeline=[global_pipeline[0], flip],
+        patch_pipeline=[patch_pipeline[0], flip, patch_pipeline[-1]]),
+    train_pipeline[-1],
+]
+gpu_aug_data_preprocessor = dict(
+    type='DetCoDataPreprocessor',
+    augmentation=dict(
+        color_jitter=dict(
+            brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, prob=0.8),
+        # FastRandomGrayscale's BGR channel_weights in RGB order, summing to 1
+        grayscale=dict(
+            prob=0.2, rgb_weights=[w / 0.9999 for w in (0.2989, 0.587, 0.114)]),
+        blur=dict(sigma_range=(0.1, 2.0), prob=0.5)))
 
 train_dataloader = dict(
     batch_size=32,

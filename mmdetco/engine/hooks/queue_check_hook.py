@@ -15,9 +15,7 @@ class DetCoQueueCheckHook(Hook):
     multiple of ``batch_size x world_size`` and every batch must be full
     (``drop_last=True``). Otherwise the run would stop at its first (or last)
     iteration; this hook stops it before any work is done, naming the fields
-    to change. It also stops a run whose config sets ``gpu_augmentation``
-    but whose launcher did not apply it (see
-    :func:`mmdetco.apis.apply_gpu_augmentation`).
+    to change.
     """
 
     priority = 'VERY_HIGH'
@@ -30,13 +28,6 @@ class DetCoQueueCheckHook(Hook):
         queue_len = getattr(model, 'queue_len', None)
         if queue_len is None:
             return
-        if runner.cfg.get('gpu_augmentation') and getattr(
-                model.data_preprocessor, 'augmentation', None) is None:
-            raise ValueError(
-                '`gpu_augmentation = True` was not applied: train with '
-                "mmdetco's tools/train.py (or call mmdetco.apis."
-                'apply_gpu_augmentation on the config before building the '
-                'runner).')
         loader = runner.train_dataloader
         global_batch = loader.batch_size * get_world_size()
         if queue_len % global_batch:

@@ -6,6 +6,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from ...compat import LOOPS
+from .divergence_guard import DivergenceGuard
 
 
 @LOOPS.register_module()
@@ -18,9 +19,27 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     This loop skips the batches of the interrupted epoch that were trained:
     it takes the epoch's sample order from the sampler (the same order, as
     the sampler is seeded with the epoch) and iterates only the rest,
-    without loading the skipped images. Otherwise it is
-    :class:`EpochBasedTrainLoop`.
+    without loading the skipped images.
+
+    It also runs every iteration under a :class:`DivergenceGuard`: a step
+    whose loss is not finite stops the run before the optimizer step, with
+    the non-finite terms named and the last good state saved as
+    ``diverged_iter_N.pth``. Otherwise it is :class:`EpochBasedTrainLoop`.
     """
+
+    def run(self) -> torch.nn.Module:
+        """Train, with the model's loss checked at every iteration."""
+        self._guard = DivergenceGuard(self.runner)
+        try:
+            return super().run()
+        finally:
+            self._guard.remove()
+
+    def run_iter(self, idx: int, data_batch) -> None:
+        """One iteration, stopped before its optimizer step if the loss
+        is not finite."""
+        with self._guard.step():
+            super().run_iter(idx, data_batch)
 
     def _batches(self, done: int) -> Iterable:
         """The data loader of this epoch, less its first ``done`` batches."""

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.dist import all_gather, is_distributed
+from mmengine.dist import all_gather
 from mmengine.model import ExponentialMovingAverage
 
 from ...compat import (MODELS, BaseSelfSupervisor, DataSample,
@@ -215,12 +215,6 @@ class DetCo(BaseSelfSupervisor):
         """
         images, patches = self._split_views(inputs)
         query_encoder = nn.Sequential(self.backbone, self.neck)
-        # BN statistics etc. (not the queues) as they were before this step
-        buffers = {
-            name: buffer.clone()
-            for name, buffer in self.named_buffers()
-            if not name.startswith('queue')
-        }
         directions = [(0, 1), (1, 0)] if self.symmetric else [(0, 1)]
 
         with torch.no_grad():
@@ -252,39 +246,9 @@ class DetCo(BaseSelfSupervisor):
             name: sum(loss[name] for loss in losses) / len(losses)
             for name in losses[0]
         }
-        self._stop_if_diverged(losses, buffers)
         for _, k in directions:
             self._dequeue_and_enqueue(*keys[k])
         return losses
-
-    def _stop_if_diverged(self, losses: Dict[str, torch.Tensor],
-                          buffers: Dict[str, torch.Tensor]) -> None:
-        """Raise ``FloatingPointError``, naming the terms, if the loss of
-        any process is not finite, before the queues and the weights change.
-
-        The buffers this step's forward passes changed (BN statistics) are
-        restored from ``buffers``, so the model holds the last good state
-        (the key encoder has made its momentum update from the last good
-        query encoder); ``tools/train.py`` saves it.
-        """
-        finite = torch.isfinite(losses['loss']).float()
-        if is_distributed():
-            # every process stops at the same step, or the others hang
-            torch.distributed.all_reduce(
-                finite, op=torch.distributed.ReduceOp.MIN)
-        if finite.item():
-            return
-        for name, buffer in self.named_buffers():
-            if name in buffers:
-                buffer.copy_(buffers[name])
-        bad = [
-            f'{name} = {value.item()}' for name, value in losses.items()
-            if name.startswith('loss_') and not torch.isfinite(value)
-        ]
-        bad = ', '.join(bad) or 'none here (another process diverged)'
-        raise FloatingPointError(
-            f'DetCo: the loss is {losses["loss"].item()}; non-finite terms: '
-            f'{bad}. The weights and queues were not updated.')
 
     def _health(
         self, embeddings: Dict[str, Tuple[List[torch.Tensor],
