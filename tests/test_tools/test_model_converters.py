@@ -28,8 +28,9 @@ def load_tool(name):
     return module
 
 
-def run_tool(name, *args):
-    """Run a tool as a user would, from the repository root."""
+def run_tool(name, *args, expect_success=True):
+    """Run a tool as a user would, from the repository root; its stdout, or
+    the finished process if ``expect_success`` is false."""
     env = dict(os.environ)
     paths = [str(REPO), env.get('PYTHONPATH', '')]
     env['PYTHONPATH'] = os.pathsep.join(path for path in paths if path)
@@ -41,6 +42,8 @@ def run_tool(name, *args):
         capture_output=True,
         text=True,
         timeout=300)
+    if not expect_success:
+        return result
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -309,3 +312,28 @@ def test_incomplete_released_checkpoint_is_refused_naming_the_keys(tmp_path):
         load_tool('convert_official_detco').main(
             [str(path), str(tmp_path / 'out.pth')])
     assert not (tmp_path / 'out.pth').exists()
+
+
+class Exploit:
+    """Unpickling it creates the file ``marker`` (by calling ``open``)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (self.marker, 'w')
+
+
+def test_crafted_released_checkpoint_is_refused(tmp_path):
+    """The one converter that reads third-party files: a ``.pkl`` whose
+    unpickling would run code is refused, and the code does not run."""
+    marker, path = tmp_path / 'code_ran', tmp_path / 'detco_200ep.pkl'
+    state = released_checkpoint(tmp_path / 'clean.pkl')
+    torch.save(dict(state_dict=state, exploit=Exploit(str(marker))), path)
+    out = tmp_path / 'mmdetco.pth'
+    result = run_tool(
+        'convert_official_detco', path, out, expect_success=False)
+    assert result.returncode != 0
+    assert 'Unsupported global: GLOBAL io.open' in result.stderr  # names it
+    assert not marker.exists(), 'the checkpoint ran code'
+    assert not out.exists()
