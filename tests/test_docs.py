@@ -28,7 +28,8 @@ REPO_DIRS = ('configs', 'tools', 'mmdetco', 'tests', 'docs', 'requirements')
 PATH_RE = re.compile(r'(?<![\w./$~:{-])((?:%s)/(?:[\w.*@+-]|/|\{[^}\s]*\})*)'
                      r'(?:::(\w+))?' % '|'.join(REPO_DIRS))
 LINK_RE = re.compile(r'!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)')
-FENCE_RE = re.compile(r'^(```|~~~)[^\n]*\n(.*?)^\1[ \t]*$', re.M | re.S)
+FENCE_RE = re.compile(r'^[ \t]*(```|~~~)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$',
+                      re.M | re.S)
 INLINE_RE = re.compile(r'`([^`]+)`')
 HEADING_RE = re.compile(r'^(#{1,6})\s+(.+?)\s*#*\s*$', re.M)
 TOOL_RE = re.compile(r'^tools/[\w/.-]+\.(?:py|sh)$')
