@@ -426,8 +426,11 @@ def test_toctree_covers_every_page():
         osp.relpath(p, DOCS_EN)
         for p in glob.glob(osp.join(DOCS_EN, '**', '*.md'), recursive=True)
         if '_build' not in p)
-    assert sorted(entries) == sorted(set(entries))
-    assert sorted(entries + ['index.md']) == pages
+    assert len(entries) == len(set(entries)), entries
+    missing = sorted(set(entries) - set(pages))
+    unlisted = sorted(set(pages) - set(entries) - {'index.md'})
+    assert not missing, f'toctree entries without a page: {missing}'
+    assert not unlisted, f'pages not in the toctree: {unlisted}'
 
 
 SYNTHETIC = """# A page
