@@ -2,6 +2,7 @@
 from .checkpoint import mmengine_checkpoint_globals, register_safe_globals
 from .gpu_aug_config import gpu_aug_config
 from .rng import global_rng_restored
+from .view_layout import join_views, patches_per_set, split_views
 from .weights import (extract_backbone_state_dict, infer_resnet_depth,
                       load_checkpoint_safely, load_resnet_backbone)
 
@@ -9,5 +10,5 @@ __all__ = [
     'mmengine_checkpoint_globals', 'register_safe_globals',
     'load_checkpoint_safely', 'extract_backbone_state_dict',
     'infer_resnet_depth', 'load_resnet_backbone', 'global_rng_restored',
-    'gpu_aug_config'
+    'gpu_aug_config', 'join_views', 'patches_per_set', 'split_views'
 ]

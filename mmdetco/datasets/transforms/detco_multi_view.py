@@ -5,6 +5,7 @@ from typing import List
 from mmcv.transforms import BaseTransform, Compose
 
 from ...compat import TRANSFORMS
+from ...utils import join_views
 
 
 @TRANSFORMS.register_module()
@@ -80,10 +81,11 @@ class DetCoMultiView(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Make the views of ``results['img']``."""
-        views = []
-        for _ in range(2):
-            view = self.global_pipeline(copy.deepcopy(results))['img']
-            views.append(view)
+        global_views = [
+            self.global_pipeline(copy.deepcopy(results))['img']
+            for _ in range(2)
+        ]
+        patch_sets = []
         for _ in range(2):
             patches = self.patch_pipeline(copy.deepcopy(results))['img']
             if not isinstance(patches, list):
@@ -91,8 +93,8 @@ class DetCoMultiView(BaseTransform):
                     'DetCoMultiView: `patch_pipeline` must end with '
                     f'`JigsawPatches` and return a list of patches, got '
                     f'{type(patches).__name__}.')
-            views.extend(patches)
-        results['img'] = views
+            patch_sets.append(patches)
+        results['img'] = join_views(global_views, patch_sets)
         return results
 
     def __repr__(self) -> str:

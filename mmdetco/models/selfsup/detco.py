@@ -9,6 +9,7 @@ from mmengine.model import ExponentialMovingAverage
 
 from ...compat import (MODELS, BaseSelfSupervisor, DataSample,
                        batch_shuffle_ddp, batch_unshuffle_ddp)
+from ...utils import split_views
 from ..utils import embedding_spread, positive_cosine
 
 Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]
@@ -141,21 +142,8 @@ class DetCo(BaseSelfSupervisor):
             tuple: ``[global 1, global 2]`` of shape ``(N, 3, H, W)`` and
             ``[patches 1, patches 2]`` of shape ``(N, num_patches, 3, h, w)``.
         """
-        expected = 2 + 2 * self.num_patches
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != expected:
-            found = len(inputs) if isinstance(inputs, (list, tuple)) else \
-                type(inputs).__name__
-            raise ValueError(
-                f'DetCo expects {expected} views per sample (2 global views '
-                f'and 2 sets of {self.num_patches} patches, as produced by '
-                f'`DetCoMultiView`), got {found}.')
-        n = self.num_patches
-        globals_ = [inputs[0], inputs[1]]
-        patches = [
-            torch.stack(inputs[2:2 + n], dim=1),
-            torch.stack(inputs[2 + n:], dim=1)
-        ]
-        return globals_, patches
+        globals_, sets = split_views(inputs, self.num_patches)
+        return globals_, [torch.stack(patches, dim=1) for patches in sets]
 
     def _encode(self, encoder: nn.Sequential, image: torch.Tensor,
                 patches: torch.Tensor) -> Embeddings:

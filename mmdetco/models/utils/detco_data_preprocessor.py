@@ -4,6 +4,7 @@ from typing import Optional
 import torch
 
 from ...compat import MODELS, SelfSupDataPreprocessor
+from ...utils import patches_per_set
 from .view_augmentation import DetCoViewAugmentation
 
 
@@ -15,10 +16,8 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
     With ``augmentation`` set, the colour jitter, greyscale and blur of the
     views run here in training, batched on the model's device, after the
     BGR -> RGB conversion and before the normalisation; the CPU pipeline
-    then only decodes, crops, flips and cuts the patches. Set
-    ``gpu_augmentation = True`` in a config (or ``tools/train.py
-    --gpu-aug``) and :func:`mmdetco.apis.apply_gpu_augmentation` moves the
-    operations of the pipeline here. Without ``augmentation`` (and outside
+    then only decodes, crops, flips and cuts the patches (the ``*_gpuaug.py``
+    configs). Without ``augmentation`` (and outside
     training) it is ``SelfSupDataPreprocessor`` (MMPretrain's or MMSelfSup's,
     see :mod:`mmdetco.compat`).
 
@@ -53,7 +52,7 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         finally:
             self._enable_normalize = normalize
         views = data['inputs']
-        views = self.augmentation(views, (len(views) - 2) // 2)
+        views = self.augmentation(views, patches_per_set(views))
         if normalize:
             views = [(view - self.mean) / self.std for view in views]
         return dict(inputs=views, data_samples=data['data_samples'])

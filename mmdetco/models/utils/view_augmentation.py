@@ -10,6 +10,8 @@ from kornia.enhance import (adjust_brightness_accumulative,
                             adjust_saturation_with_gray_subtraction)
 from mmengine.dist import get_rank
 
+from ...utils import join_views, split_views
+
 # the parameters of kornia's blur drawn per image (the others per call)
 _PER_IMAGE = ('sigma', 'batch_prob')
 
@@ -43,7 +45,7 @@ class DetCoViewAugmentation(nn.Module):
 
     The same operations, probabilities and ranges as MMPretrain's
     ``RandomApply([ColorJitter])``, ``RandomGrayscale`` and ``GaussianBlur``
-    of the CPU pipeline (see ``gpu_augmentation`` in
+    of the CPU pipeline (see ``gpu_aug_data_preprocessor`` in
     ``configs/_base_/datasets/imagenet_bs32_detco.py``):
 
     - colour jitter: brightness, contrast, saturation and hue factors drawn
@@ -104,11 +106,8 @@ class DetCoViewAugmentation(nn.Module):
         Returns:
             List[torch.Tensor]: The augmented views, in the same order.
         """
-        if len(views) != 2 + 2 * num_patches:
-            raise ValueError(
-                f'DetCoViewAugmentation: expected {2 + 2 * num_patches} '
-                f'views (2 global, 2 x {num_patches} patches), got '
-                f'{len(views)}.')
+        globals_, sets = split_views(views, num_patches,
+                                     'DetCoViewAugmentation')
         device = views[0].device
         # one seed from the global generator (the same on every process, so
         # it advances alike and resumes exactly), offset by the rank: every
@@ -119,16 +118,17 @@ class DetCoViewAugmentation(nn.Module):
                 device.type, enabled=False):
             torch.manual_seed(seed)
             # both views (and both patch sets) in one batch, a draw per image
-            globals_ = torch.cat(views[:2]).float().unsqueeze(1)
-            out = list(self._augment(globals_)[:, 0].chunk(2))
+            images = torch.cat(globals_).float().unsqueeze(1)
+            out_globals = self._augment(images)[:, 0].chunk(2)
+            out_sets = [[], []]
             if num_patches:
-                sets = torch.cat([
-                    torch.stack(views[start:start + num_patches], dim=1)
-                    for start in (2, 2 + num_patches)
-                ]).float()
-                for patches in self._augment(sets).chunk(2):
-                    out.extend(patches.unbind(1))
-        return out
+                patches = torch.cat(
+                    [torch.stack(patches, dim=1) for patches in sets]).float()
+                out_sets = [
+                    list(patches.unbind(1))
+                    for patches in self._augment(patches).chunk(2)
+                ]
+        return join_views(out_globals, out_sets)
 
     def _augment(self, images: torch.Tensor) -> torch.Tensor:
         """Augment ``(N, n, 3, h, w)`` images, one draw per ``n`` of them."""
