@@ -31,8 +31,7 @@ if BACKEND == 'mmpretrain':
     from mmpretrain.models.utils import (SelfSupDataPreprocessor,
                                          batch_shuffle_ddp,
                                          batch_unshuffle_ddp)
-    from mmpretrain.registry import (DATASETS, HOOKS, LOOPS, MODELS,
-                                    OPTIM_WRAPPERS, RUNNERS, TRANSFORMS)
+    from mmpretrain.registry import DATASETS, HOOKS, LOOPS, MODELS, TRANSFORMS
     from mmpretrain.structures import DataSample
 else:
     from mmcls.datasets import BaseDataset
@@ -41,8 +40,7 @@ else:
     from mmcls.models.backbones.resnet import get_expansion
     from mmselfsup.models.algorithms import BaseModel as BaseSelfSupervisor
     from mmselfsup.models.utils import SelfSupDataPreprocessor
-    from mmselfsup.registry import (DATASETS, HOOKS, LOOPS, MODELS,
-                                   OPTIM_WRAPPERS, RUNNERS, TRANSFORMS)
+    from mmselfsup.registry import DATASETS, HOOKS, LOOPS, MODELS, TRANSFORMS
     from mmselfsup.structures import SelfSupDataSample as DataSample
     from mmselfsup.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
@@ -72,8 +70,7 @@ else:
 
 __all__ = [
     'BACKEND', 'BaseDataset', 'BaseSelfSupervisor', 'DATASETS', 'DataSample',
-    'HOOKS', 'LOOPS', 'MODELS', 'OPTIM_WRAPPERS', 'RandomResizedCrop',
-    'ResNet', 'RUNNERS',
+    'HOOKS', 'LOOPS', 'MODELS', 'RandomResizedCrop', 'ResNet',
     'SelfSupDataPreprocessor', 'TRANSFORMS', 'batch_shuffle_ddp',
     'batch_unshuffle_ddp', 'get_expansion'
 ]

@@ -11,6 +11,7 @@ import torch
 
 from mmdetco.apis.demo import ROOT, data_root_options
 from mmdetco.datasets import generate_demo_data
+from .test_train import MMPRETRAIN_TRAIN
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 BATCH, QUEUE, EPOCHS = 4, 64, 2
@@ -24,9 +25,10 @@ def data_root(tmp_path_factory):
     return root
 
 
-def dist_train(tmp_path, data_root, *options, port):
+def dist_train(tmp_path, data_root, *options, port, script=None):
     """Run tools/dist_train.sh with 2 processes on a config that adds the
-    per-process state dump."""
+    per-process state dump; with ``script``, ``torch.distributed.run`` of
+    that training script instead."""
     config = tmp_path / 'config.py'
     config.write_text(f"_base_ = '{ROOT}/{CONFIG}'\n"
                       "custom_imports = dict(imports=['mmdetco', "
@@ -35,10 +37,13 @@ def dist_train(tmp_path, data_root, *options, port):
                       "[dict(type='RankStateDumpHook')]\n")
     env = dict(
         os.environ, PYTHON=sys.executable, PORT=str(port), PYTHONPATH=ROOT)
+    launcher = ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'),
+                str(config), '2'] if script is None else [
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        f'--master_port={port}', script, str(config), '--launcher', 'pytorch'
+    ]
     return subprocess.run([
-        'bash',
-        osp.join(ROOT, 'tools', 'dist_train.sh'),
-        str(config), '2', '--work-dir',
+        *launcher, '--work-dir',
         str(tmp_path / 'work'), '--cfg-options',
         *data_root_options(CONFIG, data_root),
         f'train_dataloader.batch_size={BATCH}',
@@ -53,9 +58,18 @@ def dist_train(tmp_path, data_root, *options, port):
                           timeout=600)
 
 
-def test_two_cpu_processes_train_in_step(data_root, tmp_path):
+@pytest.mark.parametrize('script,port', [(None, 29531),
+                                         (MMPRETRAIN_TRAIN, 29534)])
+def test_two_cpu_processes_train_in_step(data_root, tmp_path, script, port):
+    """Through tools/dist_train.sh, and through torch.distributed.run with
+    MMPretrain's own tools/train.py (the config's runner does the CPU
+    set-up)."""
     result = dist_train(
-        tmp_path, data_root, 'env_cfg.dist_cfg.backend=gloo', port=29531)
+        tmp_path,
+        data_root,
+        'env_cfg.dist_cfg.backend=gloo',
+        port=port,
+        script=script)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [
         torch.load(tmp_path / 'work' / f'rank{r}.pth')

@@ -4,7 +4,8 @@
 # Usage: tools/analysis_tools/gpu_benchmark.sh [OUT_DIR]
 #   ResNet-50, batch 64, bf16 + channels_last, 224 px views, 64 px patches:
 #   1-4. img/s of both models and the ratios, without / with torch.compile,
-#        without / with gpu_augmentation (benchmark_pretrain.py, JSON lines);
+#        without / with GPU-side augmentation (the *_gpuaug.py config;
+#        benchmark_pretrain.py, JSON lines);
 #   5.   a short training run through tools/train.py --amp bf16 --gpu-aug
 #        on the generated demo data.
 # Environment: PYTHON (default python), ITERS (timed steps, default 30),

@@ -1,11 +1,12 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import torch
 import torch.distributed as dist
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ...compat import RUNNERS
 
-
+# mmengine's root registry: `RUNNERS.build(cfg)` looks `runner_type` up there,
+# before the config's default scope is set
 @RUNNERS.register_module()
 class CPUDistributedRunner(Runner):
     """mmengine's :class:`Runner` that can also train with several CPU

@@ -1,0 +1,96 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Every launcher trains the same run: ``tools/train.py``, MMPretrain's own
+``tools/train.py`` (what ``mim train mmpretrain CONFIG`` runs) and
+``Runner.from_cfg`` in this process give identical losses and weights, for
+the demo config and its ``*_gpuaug.py`` variant (on CPU tensors)."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmdetco.apis.demo import ROOT, data_root_options, read_log
+from mmdetco.datasets import generate_demo_data
+from .test_train import MMPRETRAIN_TRAIN
+
+CONFIGS = ('configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py',
+           'configs/detco/detco_resnet18_1xb16-coslr-24e_demo_gpuaug.py')
+
+
+@pytest.fixture(scope='module')
+def data_root(tmp_path_factory):
+    """8 pre-training images: 2 iterations of 4 per epoch."""
+    root = str(tmp_path_factory.mktemp('launchers') / 'data')
+    generate_demo_data(root, num_pretrain=8, num_train=2, num_val=2, size=96)
+    return root
+
+
+def options(config, data_root):
+    """The ``--cfg-options`` of a 2-iteration run of ``config``."""
+    return [
+        *data_root_options(config, data_root), 'train_dataloader.batch_size=4',
+        'train_dataloader.num_workers=0', 'model.queue_len=16',
+        'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
+    ]
+
+
+def run_script(script, config, work_dir, data_root):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    result = subprocess.run([
+        sys.executable, script, config, '--work-dir', work_dir,
+        '--cfg-options', *options(config, data_root)
+    ],
+                            cwd=ROOT,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+
+
+def run_in_process(config, work_dir, data_root):
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    parsed = {}
+    for option in options(config, data_root):
+        DictAction.__call__(None, None, parsed, [option])
+    cfg.merge_from_dict(parsed)
+    cfg.work_dir = work_dir
+    Runner.from_cfg(cfg).train()
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_launchers_train_the_same_run(config, data_root, tmp_path):
+    work_dirs = {
+        name: str(tmp_path / name)
+        for name in ('tools', 'mmpretrain', 'runner')
+    }
+    run_script('tools/train.py', config, work_dirs['tools'], data_root)
+    run_script(MMPRETRAIN_TRAIN, config, work_dirs['mmpretrain'], data_root)
+    run_in_process(config, work_dirs['runner'], data_root)
+
+    reference = None
+    for name, work_dir in work_dirs.items():
+        state = torch.load(
+            osp.join(work_dir, 'epoch_1.pth'),
+            map_location='cpu')['state_dict']
+        losses = read_log(work_dir, 'loss')
+        saved = Config.fromfile(
+            next(
+                osp.join(root, 'config.py')
+                for root, _, files in os.walk(work_dir)
+                if 'config.py' in files))
+        assert len(losses) == 2, name
+        assert saved.runner_type == 'CPUDistributedRunner'
+        if config.endswith('_gpuaug.py'):
+            assert saved.data_preprocessor.augmentation is not None
+        if reference is None:
+            reference = state, losses
+            continue
+        assert losses == pytest.approx(reference[1], rel=1e-6), name
+        assert state.keys() == reference[0].keys()
+        for key, value in state.items():
+            torch.testing.assert_close(value, reference[0][key], msg=key)
