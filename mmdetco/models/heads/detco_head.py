@@ -97,29 +97,17 @@ class DetCoHead(BaseModule):
         feats = dict(
             g=(q_global, k_global, queue_global),
             l=(q_local, k_local, queue_local))
-        losses, accuracies = {}, {}
-        total = 0.
+        total, losses, accuracies = 0., {}, {}
         for i, (level,
                 weight) in enumerate(zip(self.levels, self.level_weights)):
-            # the terms against one queue in one pass over it
-            for n_kind in ('g', 'l'):
-                terms = [
-                    t for t in self.loss_terms if LOSS_TERMS[t][2] == n_kind
-                ]
-                if not terms:
-                    continue
-                query = torch.cat(
-                    [feats[LOSS_TERMS[t][0]][0][i] for t in terms])
-                key = torch.cat([feats[LOSS_TERMS[t][1]][1][i] for t in terms])
-                values, logits = queue_info_nce(query, key,
-                                                feats[n_kind][2][i],
+            for term in self.loss_terms:
+                query, key, negatives = LOSS_TERMS[term]
+                values, logits = queue_info_nce(feats[query][0][i],
+                                                feats[key][1][i],
+                                                feats[negatives][2][i],
                                                 self.temperature)
-                for term, value, term_logits in zip(
-                        terms, values.chunk(len(terms)),
-                        logits.chunk(len(terms))):
-                    value = value.mean()
-                    total = total + weight * value
-                    losses[f'loss_{term}_{level}'] = value.detach()
-                    accuracies[f'acc_{term}_{level}'] = contrastive_top1(
-                        term_logits)
+                value = values.mean()
+                total = total + weight * value
+                losses[f'loss_{term}_{level}'] = value.detach()
+                accuracies[f'acc_{term}_{level}'] = contrastive_top1(logits)
         return dict(loss=total, **losses, **accuracies)
