@@ -355,12 +355,12 @@ def parse_error(parser: argparse.ArgumentParser, args: List[str], run: bool,
 
 def run_keys() -> set:
     """The top-level config keys a run reads: those of mmengine's
-    ``Runner`` and ``gpu_augmentation`` (``apply_gpu_augmentation``)."""
+    ``Runner`` and ``runner_type`` (``RUNNERS.build``)."""
     import inspect
 
     from mmengine.runner import Runner
     return set(inspect.signature(Runner.__init__).parameters) | {
-        'gpu_augmentation'
+        'runner_type'
     }
 
 
