@@ -3,6 +3,7 @@
 ``tools/train.py`` (what ``mim train mmpretrain CONFIG`` runs) and
 ``Runner.from_cfg`` in this process give identical losses and weights, for
 the demo config and its ``*_gpuaug.py`` variant (on CPU tensors)."""
+import argparse
 import os
 import os.path as osp
 import subprocess
@@ -54,10 +55,11 @@ def run_script(script, config, work_dir, data_root):
 
 def run_in_process(config, work_dir, data_root):
     cfg = Config.fromfile(osp.join(ROOT, config))
-    parsed = {}
-    for option in options(config, data_root):
-        DictAction.__call__(None, None, parsed, [option])
-    cfg.merge_from_dict(parsed)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    cfg.merge_from_dict(
+        parser.parse_args(['--cfg-options',
+                           *options(config, data_root)]).cfg_options)
     cfg.work_dir = work_dir
     Runner.from_cfg(cfg).train()
 
