@@ -11,7 +11,6 @@ import json
 import math
 import os
 import os.path as osp
-import re
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
@@ -23,7 +22,8 @@ from mmengine.runner import set_random_seed
 
 from mmdetco.compat import MODELS
 from mmdetco.engine import DetCoHealthHook
-from mmdetco.models.utils import healthy_spread
+from mmdetco.models.utils import (branch_top1, collapse_thresholds,
+                                  figure_key, figures, healthy_spread)
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
@@ -34,9 +34,6 @@ PROBE_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                 'faster-rcnn_r18_fpn_1xb8-6e_demo_frozen-probe.py')
 PROBE_NAME = 'frozen-backbone Faster R-CNN bbox AP (demo val)'
 AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
-TERM_KEY = re.compile(r'^loss_[a-z]+_\w+$')
-SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
-POSCOS_KEY = re.compile(r'^poscos_[a-z]+_\w+$')
 
 
 def run_tool(args: List[str]) -> None:
@@ -134,12 +131,17 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'DetCoHealthHook')
     hook = DetCoHealthHook(**{k: v for k, v in hook.items() if k != 'type'})
     healthy = healthy_spread(cfg.model.feat_dim)
-    max_spread, min_top1 = hook.thresholds(cfg.model.feat_dim,
-                                           cfg.model.queue_len)
+    max_spread, min_top1 = collapse_thresholds(cfg.model.feat_dim,
+                                               cfg.model.queue_len,
+                                               hook.collapse_ratio,
+                                               hook.chance_factor)
     records = log_records(work_dir, 'loss')
     last = records[-1]
-    terms = {k: round(v, 3) for k, v in last.items() if TERM_KEY.match(k)}
-    spreads = [m for m in map(SPREAD_KEY.match, last) if m]
+    terms = {
+        figure_key('loss', *name): round(v, 3)
+        for name, v in figures(last, 'loss').items()
+    }
+    spreads = figures(last, 'spread')
     knn = read_log(work_dir, 'knn/top1')
     try:
         pixels = round(read_log(work_dir, 'knn/top1_pixels')[0], 2)
@@ -150,17 +152,16 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         terms=terms,
         worst_term_vs_chance=round(max(terms.values()) / chance, 3),
         spread_ratio={
-            f'{m["kind"]}_{m["level"]}': round(last[m[0]] / healthy, 3)
-            for m in spreads
+            f'{kind}_{level}': round(v / healthy, 3)
+            for (kind, level), v in spreads.items()
         },
         positive_cosine={
-            k[len('poscos_'):]: round(v, 3)
-            for k, v in last.items() if POSCOS_KEY.match(k)
+            f'{kind}_{level}': round(v, 3)
+            for (kind, level), v in figures(last, 'poscos').items()
         },
         collapsed_branches=[
-            f'{m["kind"]} {m["level"]}' for m in spreads
-            if last[m[0]] < max_spread
-            and hook.branch_top1(last, m['kind'], m['level']) < min_top1
+            f'{kind} {level}' for (kind, level), v in spreads.items()
+            if v < max_spread and branch_top1(last, kind, level) < min_top1
         ],
         knn_top1_random_init=round(knn[0], 2),
         knn_top1_pretrained=round(knn[-1], 2),
@@ -194,7 +195,8 @@ def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
         r for r in records if start_iter <= r['step'] < start_iter + width
     ]
     late = [r for r in records if r['step'] > last_iter - width]
-    terms = sorted(k for k in records[-1] if TERM_KEY.match(k))
+    terms = sorted(
+        figure_key('loss', *name) for name in figures(records[-1], 'loss'))
     if not early or start_iter + width > last_iter - width:
         return terms
 

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import os.path as osp
-import re
 import sys
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -36,25 +35,23 @@ matplotlib.use('Agg')
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mmdetco.models.utils import FIGURE_KEY  # noqa: E402
+
 #: Size of one subplot in inches, and the resolution of the saved figure.
 SUBPLOT_INCHES = (4.0, 3.0)
 DPI = 100
 #: Most subplots per row.
 MAX_COLUMNS = 3
-#: ``loss_{term}_{level}``, as logged by :class:`DetCoHead`.
-LEVEL_KEY = re.compile(r'^loss_(?P<term>[a-z]+)_(?P<level>\w+)$')
 TOTAL_KEY = 'loss'
 KNN_KEY = 'knn/top1'
-#: The grouped keys: pattern, subplot title and line label (formatted with
-#: the named groups), in plotting order.
+#: The grouped figures (:data:`mmdetco.models.utils.FIGURE_KEY`): figure,
+#: subplot title and line label (formatted with the key's ``name`` and
+#: ``level``), in plotting order.
 GROUPS = (
-    (LEVEL_KEY, '{level}', '{term}'),
-    (re.compile(r'^acc_(?P<term>[a-z]+)_(?P<level>\w+)$'), 'top-1 {level}',
-     '{term}'),
-    (re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$'), 'spread',
-     '{kind} {level}'),
-    (re.compile(r'^poscos_(?P<kind>[a-z]+)_(?P<level>\w+)$'),
-     'positive cosine', '{kind} {level}'),
+    ('loss', '{level}', '{name}'),
+    ('acc', 'top-1 {level}', '{name}'),
+    ('spread', 'spread', '{name} {level}'),
+    ('poscos', 'positive cosine', '{name} {level}'),
 )
 #: Json files in ``vis_data`` that are not the training log.
 NOT_LOGS = ('scalars.json', 'config.json')
@@ -170,7 +167,8 @@ def group_keys(
     logged = list(OrderedDict.fromkeys(k for r in records for k in r))
     if keys is None:
         keys = [
-            k for pattern, _, _ in GROUPS for k in logged if pattern.match(k)
+            k for figure, _, _ in GROUPS for k in logged
+            if figure_of(k) == figure
         ] + [TOTAL_KEY] + [KNN_KEY] * (
             KNN_KEY in logged)
     missing = [k for k in keys if k not in logged]
@@ -179,18 +177,23 @@ def group_keys(
                        f'logged keys: {logged}.')
     subplots, others = OrderedDict(), OrderedDict()
     for key in keys:
-        for pattern, title, label in GROUPS:
-            match = pattern.match(key)
-            if match:
-                subplots.setdefault(title.format(**match.groupdict()),
-                                    []).append(
-                                        (key,
-                                         label.format(**match.groupdict())))
-                break
-        else:
+        match = FIGURE_KEY.match(key)
+        group = next((g for g in GROUPS if match and g[0] == match['figure']),
+                     None)
+        if group is None:
             others[key] = [(key, key)]
+            continue
+        _, title, label = group
+        subplots.setdefault(title.format(**match.groupdict()), []).append(
+            (key, label.format(**match.groupdict())))
     subplots.update(others)
     return subplots
+
+
+def figure_of(key: str) -> Optional[str]:
+    """The figure (``loss``, ``acc``, ...) a key logs, or None."""
+    match = FIGURE_KEY.match(key)
+    return match['figure'] if match else None
 
 
 def series(records: Sequence[dict], key: str) -> Tuple[list, list]:

@@ -43,7 +43,7 @@ from mmdetco.apis import (format_table, pretrain_and_finetune, pretrain_health,
                           probe, save_table, shrink_to_demo)
 from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import generate_demo_data
-from mmdetco.models.heads.detco_head import LOSS_TERMS
+from mmdetco.models.utils import LOSS_TERMS
 
 BRANCHES = ('global', 'local')
 METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init', 'kNN',

@@ -1,17 +1,12 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-import re
 from collections import deque
-from typing import Deque, Dict, Optional, Tuple
+from typing import Deque, Dict, Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmdetco.models.heads.detco_head import LOSS_TERMS
-from mmdetco.models.utils import healthy_spread
+from mmdetco.models.utils import branch_top1, collapse_thresholds, figures
 from ...compat import HOOKS
-
-#: ``spread_{kind}_{level}``, as returned by ``DetCo.loss``.
-SPREAD_KEY = re.compile(r'^spread_(?P<kind>[a-z]+)_(?P<level>\w+)$')
 
 
 @HOOKS.register_module()
@@ -102,18 +97,17 @@ class DetCoHealthHook(Hook):
         if not outputs:
             return
         model = self._model(runner)
-        threshold, min_top1 = self.thresholds(model.feat_dim, model.queue_len)
-        for key, value in outputs.items():
-            match = SPREAD_KEY.match(key)
-            if match is None:
-                continue
-            kind, level = match['kind'], match['level']
+        threshold, min_top1 = collapse_thresholds(model.feat_dim,
+                                                  model.queue_len,
+                                                  self.collapse_ratio,
+                                                  self.chance_factor)
+        for (kind, level), value in figures(outputs, 'spread').items():
             branch = f'{kind} {level}'
-            if float(value) >= threshold:
+            if value >= threshold:
                 self.below.pop(branch, None)
                 continue
             below = self.below.setdefault(branch, deque(maxlen=self.patience))
-            below.append(self.branch_top1(outputs, kind, level))
+            below.append(branch_top1(outputs, kind, level))
             top1 = sum(below) / len(below)
             if (len(below) < self.patience or branch in self.collapsed
                     or top1 >= min_top1):
@@ -122,28 +116,10 @@ class DetCoHealthHook(Hook):
             runner.logger.error(
                 f'COLLAPSE: the {kind} branch at {level} has collapsed at '
                 f'iteration {runner.iter + 1}: its embedding spread '
-                f'{float(value):.2e} has stayed below {threshold:.2e} '
+                f'{value:.2e} has stayed below {threshold:.2e} '
                 f'({self.collapse_ratio} / sqrt({model.feat_dim})) for '
                 f'{self.patience} iterations, i.e. the embeddings of '
                 'different images point the same way, and its positives '
                 f'outrank the queue for {top1:.2f} % of the queries (chance '
                 f'{min_top1 / self.chance_factor:.2f} %). See '
                 'docs/en/training_health.md.')
-
-    def thresholds(self, feat_dim: int, queue_len: int) -> Tuple[float, float]:
-        """The spread under which a branch is narrow, and the top-1
-        accuracy (in %) under which a narrow branch is collapsed, for
-        embeddings of ``feat_dim`` against a queue of ``queue_len``."""
-        return (self.collapse_ratio * healthy_spread(feat_dim),
-                self.chance_factor * 100. / (queue_len + 1))
-
-    @staticmethod
-    def branch_top1(outputs: dict, kind: str, level: str) -> float:
-        """The mean top-1 accuracy of the terms whose queries are of
-        ``kind`` at ``level`` (0 if none is logged)."""
-        values = [
-            float(outputs[f'acc_{term}_{level}'])
-            for term, (query, _, _) in LOSS_TERMS.items()
-            if query == kind[0] and f'acc_{term}_{level}' in outputs
-        ]
-        return sum(values) / len(values) if values else 0.

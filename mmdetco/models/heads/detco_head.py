@@ -5,15 +5,7 @@ import torch
 from mmengine.model import BaseModule
 
 from ...compat import MODELS
-from ..utils import contrastive_top1, queue_info_nce
-
-#: The three DetCo contrasts: the kind (``g`` global view, ``l`` patch set)
-#: of the query, of the positive key and of the negative queue.
-LOSS_TERMS = {
-    'gg': ('g', 'g', 'g'),
-    'll': ('l', 'l', 'l'),
-    'lg': ('l', 'g', 'g'),
-}
+from ..utils import LOSS_TERMS, contrastive_top1, figure_key, queue_info_nce
 
 
 @MODELS.register_module()
@@ -108,6 +100,7 @@ class DetCoHead(BaseModule):
                                                 self.temperature)
                 value = values.mean()
                 total = total + weight * value
-                losses[f'loss_{term}_{level}'] = value.detach()
-                accuracies[f'acc_{term}_{level}'] = contrastive_top1(logits)
+                losses[figure_key('loss', term, level)] = value.detach()
+                accuracies[figure_key('acc', term, level)] = \
+                    contrastive_top1(logits)
         return dict(loss=total, **losses, **accuracies)

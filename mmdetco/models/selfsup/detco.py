@@ -10,7 +10,7 @@ from mmengine.model import ExponentialMovingAverage
 from ...compat import (MODELS, BaseSelfSupervisor, DataSample,
                        batch_shuffle_ddp, batch_unshuffle_ddp)
 from ...utils import split_views
-from ..utils import embedding_spread, positive_cosine
+from ..utils import embedding_spread, figure_key, positive_cosine
 
 Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]
 
@@ -247,8 +247,9 @@ class DetCo(BaseSelfSupervisor):
         health = {}
         for kind, (queries, keys) in embeddings.items():
             for level, q, k in zip(self.head.levels, queries, keys):
-                health[f'spread_{kind}_{level}'] = embedding_spread(q)
-                health[f'poscos_{kind}_{level}'] = positive_cosine(q, k)
+                health[figure_key('spread', kind, level)] = embedding_spread(q)
+                health[figure_key('poscos', kind,
+                                  level)] = positive_cosine(q, k)
         return health
 
     def parse_losses(
