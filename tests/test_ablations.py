@@ -13,8 +13,7 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS, TRANSFORMS
 
-from mmdetco.apis import DETCO_CONFIG, shrink_to_demo
-from mmdetco.apis.demo import ROOT
+from mmdetco.demo import DETCO_CONFIG, ROOT, shrink_to_demo
 
 ABLATION_DIR = osp.join(ROOT, 'configs', 'detco', 'ablations')
 PARENT = osp.join(ROOT, 'configs', 'detco',

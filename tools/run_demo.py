@@ -29,10 +29,10 @@ import json
 import os.path as osp
 import time
 
-from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, PROBE_CONFIG,
+from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, PROBE_CONFIG,
                           PROBE_NAME, export_backbone, export_initial_backbone,
-                          finetune, pretrain, pretrain_health, probe)
-from mmdetco.datasets import generate_demo_data
+                          finetune, generate_demo_data, pretrain,
+                          pretrain_health, probe)
 
 
 def parse_args(argv=None):

@@ -1,7 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from .coco_instance_crops import CocoInstanceCrops
-from .demo_scenes import generate_demo_data
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _transforms_all
 
-__all__ = ['CocoInstanceCrops', 'generate_demo_data', *_transforms_all]
+__all__ = ['CocoInstanceCrops', *_transforms_all]

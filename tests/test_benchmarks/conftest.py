@@ -15,7 +15,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
 import mmdetco  # noqa: F401  (DetCo, safe checkpoint loading)
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import generate_demo_data
 from ..conftest import tiny_detco_cfg
 from . import ROOT, write_voc_copy
 

@@ -12,9 +12,8 @@ from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import MODELS, TRANSFORMS
 from PIL import Image
 
-from mmdetco.apis import DETCO_CONFIG
-from mmdetco.apis.demo import ROOT
 from mmdetco.datasets import LoadImageOrSkip
+from mmdetco.demo import DETCO_CONFIG, ROOT
 
 LOG = 'mmdetco.datasets.transforms.load_image_or_skip.print_log'
 

@@ -10,7 +10,7 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmpretrain.registry import MODELS, TRANSFORMS
 
-from mmdetco.datasets.demo_scenes import render_scene
+from mmdetco.demo.scenes import render_scene
 from mmdetco.engine import BackboneBNStatsHook
 from ..conftest import tiny_detco_cfg
 

@@ -16,8 +16,7 @@ import torch
 from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
-from mmdetco.apis.demo import ROOT, data_root_options
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import ROOT, data_root_options, generate_demo_data
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 EPOCHS = 4  # of 2 iterations: 8 images, batch 4

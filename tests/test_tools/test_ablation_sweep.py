@@ -5,8 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from mmdetco.apis import format_table
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import format_table, generate_demo_data
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'benchmarks' / 'ablation_sweep.py'

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import generate_demo_data
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'visualization' / 'browse_views.py'

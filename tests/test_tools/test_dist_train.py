@@ -9,8 +9,7 @@ import sys
 import pytest
 import torch
 
-from mmdetco.apis.demo import ROOT, data_root_options
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import ROOT, data_root_options, generate_demo_data
 from .test_train import MMPRETRAIN_TRAIN
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'

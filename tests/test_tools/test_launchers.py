@@ -14,8 +14,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdetco.apis.demo import ROOT, data_root_options, read_log
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import ROOT, data_root_options, generate_demo_data, read_log
 from .test_train import MMPRETRAIN_TRAIN
 
 CONFIGS = ('configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py',

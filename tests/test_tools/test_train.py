@@ -14,8 +14,7 @@ import torch
 from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
-from mmdetco.apis.demo import data_root_options
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import data_root_options, generate_demo_data
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'

@@ -15,8 +15,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdetco.apis.demo import ROOT
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import ROOT, generate_demo_data
 from mmdetco.engine import DetCoHealthHook
 from mmdetco.models import DetCo
 

@@ -10,8 +10,7 @@ import sys
 import pytest
 import torch
 
-from mmdetco.apis.demo import ROOT, data_root_options
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import ROOT, data_root_options, generate_demo_data
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 CONVERTERS = ('extract_backbone_weights.py', 'convert_to_torchvision.py',

@@ -40,9 +40,9 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 import mmdetco  # noqa: F401  (registers DetCo)
-from mmdetco.apis import multi_view_of
+from mmdetco.demo import multi_view_of
+from mmdetco.demo.scenes import render_scene
 from mmdetco.utils import gpu_aug_config
-from mmdetco.datasets.demo_scenes import render_scene
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DETCO = osp.join(ROOT, 'configs', 'detco',

@@ -2,7 +2,7 @@
 """Run DetCo pre-training configs at the demo's scale and tabulate them.
 
 Each config (by default every ablation of ``configs/detco/ablations/``) is
-shrunk to the demo (``mmdetco.apis.shrink_to_demo``: ResNet-18, the demo's
+shrunk to the demo (``mmdetco.demo.shrink_to_demo``: ResNet-18, the demo's
 view sizes, queue, data and 4-epoch budget, the variant's own head, neck
 switches and views), pre-trained, exported and fine-tuned exactly as in
 ``tools/benchmarks/demo_table.py``. The table, written with every run to
@@ -18,7 +18,7 @@ seeds):
   random initialisation (it differs between configs, as the model's size
   changes the random draws) and of the pre-trained backbone;
 - ``probe``: bbox AP of the frozen-backbone probe
-  (``mmdetco.apis.PROBE_CONFIG``); the row ``random init`` has it for a
+  (``mmdetco.demo.PROBE_CONFIG``); the row ``random init`` has it for a
   random backbone (MMDetection's ResNet initialisation);
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
 
@@ -39,10 +39,9 @@ import os
 import os.path as osp
 import statistics
 
-from mmdetco.apis import (format_table, pretrain_and_finetune, pretrain_health,
-                          probe, save_table, shrink_to_demo)
-from mmdetco.apis.demo import ROOT
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import (ROOT, format_table, generate_demo_data,
+                          pretrain_and_finetune, pretrain_health, probe,
+                          save_table, shrink_to_demo)
 from mmdetco.models.utils import LOSS_TERMS
 
 BRANCHES = ('global', 'local')

@@ -5,7 +5,7 @@ At the same pre-training budget (same data, backbone, views, queue, epochs)
 and the same probe and fine-tuning (Faster R-CNN R18-FPN on the demo COCO
 splits), compare random initialisation, MMPretrain's MoCo v2 and DetCo over
 several seeds. Prints a Markdown table of the frozen-backbone probe's bbox AP
-(``probe``, ``mmdetco.apis.PROBE_CONFIG``; for scratch, the random
+(``probe``, ``mmdetco.demo.PROBE_CONFIG``; for scratch, the random
 initialisation DetCo starts from), the kNN top-1 of the backbone on
 the demo objects (``KNNMonitorHook``; for scratch, the random initialisation
 of the DetCo run of the same seed) and the bbox AP / AP50 / AP75 of the
@@ -21,10 +21,9 @@ Usage::
 import argparse
 import os.path as osp
 
-from mmdetco.apis import (DETCO_CONFIG, MOCOV2_CONFIG, export_initial_backbone,
-                          finetune, format_table, pretrain_and_finetune, probe,
-                          read_log, save_table)
-from mmdetco.datasets import generate_demo_data
+from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, export_initial_backbone,
+                          finetune, format_table, generate_demo_data,
+                          pretrain_and_finetune, probe, read_log, save_table)
 
 METHODS = dict(scratch=None, mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
 METRICS = ('probe', 'kNN', 'AP', 'AP50', 'AP75')

@@ -3,7 +3,7 @@
 
 Writes unlabelled pre-training images and COCO-format train / val detection
 splits of cluttered shape scenes, see
-:func:`mmdetco.datasets.demo_scenes.generate_demo_data`. An identical data
+:func:`mmdetco.demo.scenes.generate_demo_data`. An identical data
 set already in the output folder is reused.
 
 Example::
@@ -21,7 +21,7 @@ if importlib.util.find_spec('mmdetco') is None:
     sys.path.insert(0,
                     osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmdetco.datasets.demo_scenes import generate_demo_data  # noqa: E402
+from mmdetco.demo.scenes import generate_demo_data  # noqa: E402
 
 
 def parse_args():

@@ -7,7 +7,7 @@ from typing import List
 from mmengine.config import Config
 
 from ..compat import ResNet, get_expansion
-from .demo import DETCO_CONFIG, ROOT
+from .steps import DETCO_CONFIG, ROOT
 
 #: The neck fields that count channels of the backbone levels.
 CHANNEL_FIELDS = ('in_channels', 'hid_channels', 'local_hid_channels')

@@ -7,12 +7,11 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmdetco.apis import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
+from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG, ROOT,
                           export_backbone, export_initial_backbone, finetune,
-                          pretrain, pretrain_health, probe, read_log)
-from mmdetco.apis.demo import ROOT, last_checkpoint, terms_not_falling
-from mmdetco.datasets import generate_demo_data
-from mmdetco.datasets.demo_scenes import CLASSES
+                          generate_demo_data, last_checkpoint, pretrain,
+                          pretrain_health, probe, read_log, terms_not_falling)
+from mmdetco.demo.scenes import CLASSES
 
 TINY_PRETRAIN = ('train_dataloader.batch_size=4',
                  'train_dataloader.num_workers=0', 'model.queue_len=16',

@@ -22,8 +22,8 @@ from mmengine.runner import set_random_seed
 
 from mmdetco.compat import MODELS
 from mmdetco.engine import DetCoHealthHook
-from mmdetco.models.utils import (branch_top1, collapse_thresholds,
-                                  figure_key, figures, healthy_spread)
+from mmdetco.models.utils import (branch_top1, collapse_thresholds, figure_key,
+                                  figures, healthy_spread)
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'

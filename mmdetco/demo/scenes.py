@@ -617,7 +617,7 @@ def generate_demo_data(out_dir: str,
     _dump_json(
         dict(
             format_version=FORMAT_VERSION,
-            generator='mmdetco.datasets.demo_scenes',
+            generator='mmdetco.demo.scenes',
             params=params,
             stats=stats),
         paths['meta_file'],

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmdetco.datasets.demo_scenes import (CLASSES, MIN_VISIBLE_PIXELS,
-                                          background_pool, generate_demo_data,
-                                          render_scene)
+from mmdetco.demo.scenes import (CLASSES, MIN_VISIBLE_PIXELS, background_pool,
+                                 generate_demo_data, render_scene)
 
 mask_utils = pytest.importorskip('pycocotools.mask')
 coco_api = pytest.importorskip('pycocotools.coco')
