@@ -6,11 +6,12 @@ the keypoint head, RoI head, dataset, transforms and metric into
 MMDetection's registries; MMDetection configs import it with
 ``custom_imports = dict(imports=['mmdetco.det'])``. It also registers
 :class:`mmdetco.engine.BackboneBNStatsHook` there, for frozen-backbone
-probes.
+probes, and :class:`mmdetco.engine.PretrainedBackboneCheckHook`, which every
+benchmark config uses to stop a run whose backbone did not load.
 """
 from mmdet.registry import HOOKS
 
-from ..engine import BackboneBNStatsHook
+from ..engine import BackboneBNStatsHook, PretrainedBackboneCheckHook
 from .coco_keypoint_dataset import CocoKeypointDataset
 from .coco_keypoint_metric import CocoKeypointMetric
 from .keypoint_head import (KeypointRCNNHead, heatmaps_to_keypoints,
@@ -28,3 +29,4 @@ __all__ = [
 ]
 
 HOOKS.register_module(module=BackboneBNStatsHook)
+HOOKS.register_module(module=PretrainedBackboneCheckHook)

@@ -6,6 +6,7 @@ import argparse
 import copy
 import functools
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
@@ -102,6 +103,19 @@ def train_script_options(cfg_path: str, checkpoint: str, *extra:
     script = 'mim_dist_train_c4.sh' if is_c4(cfg) else 'mim_dist_train_fpn.sh'
     argv = script_args(script, cfg_path, checkpoint, '1', *extra)
     return parse_cfg_options(argv), argv
+
+
+def pretrain_work_dir(cfg_path: str, pretrain: str, cwd: str = ROOT) -> str:
+    """The default work dir of the training scripts
+    (tools/benchmarks/mmdetection/pretrain_work_dir.sh): the config name,
+    then the pre-training's folder and name and a hash of its absolute
+    path."""
+    path = osp.normpath(osp.join(cwd, pretrain))
+    digest = hashlib.sha1(path.encode()).hexdigest()[:8]
+    parent = osp.basename(osp.dirname(path)) or 'root'
+    stem = osp.splitext(osp.basename(path))[0]
+    name = osp.splitext(osp.basename(cfg_path))[0]
+    return f'work_dirs/benchmarks/{name}/{parent}_{stem}-{digest}'
 
 
 def write_voc_copy(demo_root: str, out_root: str) -> str:

@@ -14,10 +14,10 @@ import torch
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 
-from mmdetco.datasets.demo_scenes import CLASSES
+from mmdetco.demo.scenes import CLASSES
 from . import (DET_CONFIGS, ROOT, config_path, is_c4, last_val_scalars,
-               load_config, parse_cfg_options, prefix_key_sets, script_args,
-               shrink, train_script_options)
+               load_config, parse_cfg_options, prefix_key_sets,
+               pretrain_work_dir, script_args, shrink, train_script_options)
 
 pytest.importorskip('mmcv.ops', reason='MMDetection needs the mmcv ops')
 import mmpretrain.models  # noqa: E402,F401  (ResLayerExtraNorm into mmdet)
@@ -160,7 +160,7 @@ def test_train_scripts(fake):
         ]
     assert argv[argv.index('--launcher') + 1] == 'pytorch'
     assert argv[argv.index('--work-dir') + 1] == \
-        'work_dirs/benchmarks/mask-rcnn_r50-c4_ms-1x_coco/e_200'
+        pretrain_work_dir(cfg, 'ckpt/e_200.pth')
     assert '--amp' in argv
     # the user's options are merged with the script's
     assert parse_cfg_options(argv) == {**C4_OPTIONS, 'train_cfg.max_iters': 10}
@@ -192,7 +192,7 @@ def test_slurm_scripts(fake):
         assert '--ntasks=16' in argv and '--ntasks-per-node=8' in argv
     assert argv[argv.index('--launcher') + 1] == 'slurm'
     assert argv[argv.index('--work-dir') + 1] == \
-        'work_dirs/benchmarks/mask-rcnn_r50-c4_ms-2x_coco/e_200'
+        pretrain_work_dir(cfg, 'ckpt/e_200.pth')
     assert parse_cfg_options(argv) == C4_OPTIONS
 
     test = script_args(

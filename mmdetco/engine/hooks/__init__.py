@@ -3,11 +3,14 @@ from .backbone_bn_stats_hook import BackboneBNStatsHook
 from .health_hook import DetCoHealthHook
 from .knn_monitor_hook import KNNMonitorHook, knn_predict
 from .preemption_hook import PreemptionHook
+from .pretrained_check_hook import (PretrainedBackboneCheckHook,
+                                    PretrainedWeightsError)
 from .queue_check_hook import DetCoQueueCheckHook
 from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 
 __all__ = [
     'BackboneBNStatsHook', 'DetCoHealthHook', 'DetCoQueueCheckHook',
-    'KNNMonitorHook', 'PreemptionHook', 'RNGStateHook', 'get_rng_state',
-    'knn_predict', 'set_rng_state'
+    'KNNMonitorHook', 'PreemptionHook', 'PretrainedBackboneCheckHook',
+    'PretrainedWeightsError', 'RNGStateHook', 'get_rng_state', 'knn_predict',
+    'set_rng_state'
 ]

@@ -4,7 +4,7 @@
 # Usage: tools/benchmarks/mmdetection/mim_dist_test.sh \
 #            CFG CHECKPOINT GPUS [test.py args]
 #   e.g. ... configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py \
-#            work_dirs/benchmarks/mask-rcnn_r50-c4_ms-1x_coco/epoch_200/iter_90000.pth 8
+#            work_dirs/benchmarks/mask-rcnn_r50-c4_ms-1x_coco/detco_resnet50_8xb32-coslr-200e_in1k_epoch_200-1a2b3c4d/iter_90000.pth 8
 #
 # CHECKPOINT is the fine-tuned detector (not the DetCo pre-training
 # checkpoint: the pre-trained weights are only read when training starts).

@@ -7,10 +7,17 @@
 #   e.g. ... configs/benchmarks/mmdetection/coco/mask-rcnn_r50_fpn_ms-1x_coco.py \
 #            work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth 8
 #
-# PRETRAIN is a DetCo (or MMPretrain MoCo-style) training checkpoint: its
-# query backbone `backbone.*` initialises the backbone (res2-res5); the
-# momentum encoder is not used. Work dir:
-# work_dirs/benchmarks/<cfg name>/<pretrain name> (WORK_DIR overrides it). Env: PORT (master port), MIM (default mim).
+# PRETRAIN is a file with the backbone under `backbone.*`, loaded with
+# prefix=backbone.: a DetCo (or MMPretrain MoCo-style) training checkpoint
+# (its query backbone; the momentum encoder is not used), the output of
+# extract_backbone_weights.py --with-prefix or of convert_official_detco.py.
+# For the output of extract_backbone_weights.py without --with-prefix, add
+# `--cfg-options model.backbone.init_cfg.prefix=None` (and the same for
+# model.roi_head.shared_head with C4). PretrainedBackboneCheckHook stops the
+# run before its first iteration if the backbone did not load. Work dir:
+# work_dirs/benchmarks/<cfg name>/<pretrain dir>_<pretrain name>-<hash of
+# its absolute path> (pretrain_work_dir.sh; WORK_DIR overrides it).
+# Env: PORT (master port), MIM (default mim).
 # Without mim, runs tools/benchmarks/mmdetection/train.py (the same training)
 # with torch.distributed.run.
 set -e
@@ -20,7 +27,9 @@ CFG=$1
 PRETRAIN=$2
 GPUS=$3
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-WORK_DIR=${WORK_DIR:-"work_dirs/benchmarks/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")"}
+# shellcheck source=pretrain_work_dir.sh
+source "$ROOT/tools/benchmarks/mmdetection/pretrain_work_dir.sh"
+WORK_DIR=${WORK_DIR:-$(pretrain_work_dir "$CFG" "$PRETRAIN")}
 MIM=${MIM:-mim}
 
 ARGS=(

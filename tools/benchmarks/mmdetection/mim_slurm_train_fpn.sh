@@ -8,7 +8,8 @@
 #
 # As mim_dist_train_fpn.sh: the query backbone `backbone.*` of PRETRAIN
 # initialises the backbone; work dir work_dirs/benchmarks/<cfg name>/<pretrain
-# name> (WORK_DIR overrides it). Without mim, runs
+# dir>_<pretrain name>-<hash of its absolute path> (pretrain_work_dir.sh;
+# WORK_DIR overrides it). Without mim, runs
 # tools/benchmarks/mmdetection/train.py with srun.
 set -e
 set -x
@@ -22,7 +23,9 @@ CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 JOB_NAME=${JOB_NAME:-$(basename "${CFG%.*}")}
 ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-WORK_DIR=${WORK_DIR:-"work_dirs/benchmarks/$(basename "${CFG%.*}")/$(basename "${PRETRAIN%.*}")"}
+# shellcheck source=pretrain_work_dir.sh
+source "$ROOT/tools/benchmarks/mmdetection/pretrain_work_dir.sh"
+WORK_DIR=${WORK_DIR:-$(pretrain_work_dir "$CFG" "$PRETRAIN")}
 MIM=${MIM:-mim}
 
 ARGS=(

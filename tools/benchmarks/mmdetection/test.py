@@ -13,7 +13,8 @@ arguments::
         [--launcher {none,pytorch,slurm,mpi}] [--tta]
 
 CHECKPOINT is the fine-tuned detector (e.g.
-``work_dirs/benchmarks/<config>/<pretrain>/iter_90000.pth``), not the
+``work_dirs/benchmarks/<config>/<pretrain dir>_<pretrain name>-<hash>/
+iter_90000.pth``), not the
 pre-trained DetCo checkpoint.
 """
 import os.path as osp

@@ -40,3 +40,7 @@ test_cfg = dict()
 
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
+# stop before the first iteration if the backbone did not load from
+# init_cfg's file (mmengine loads it with strict=False and only logs a wrong
+# prefix or a file of another depth)
+custom_hooks = [dict(type='PretrainedBackboneCheckHook')]

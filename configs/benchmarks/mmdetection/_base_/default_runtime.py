@@ -6,9 +6,12 @@ _base_ = 'mmdet::_base_/default_runtime.py'
 #   used by mmengine's `Pretrained` init and `--resume`) read full mmengine
 #   training checkpoints such as DetCo's `epoch_200.pth`;
 # - mmpretrain.models: registers `ResLayerExtraNorm` (the C4 res5 head with
-#   the extra norm) into MMDetection's MODELS registry.
+#   the extra norm) into MMDetection's MODELS registry;
+# - mmdetco.det: registers PretrainedBackboneCheckHook (the `custom_hooks`
+#   of the model bases) into MMDetection's HOOKS registry.
 custom_imports = dict(
-    imports=['mmdetco', 'mmpretrain.models'], allow_failed_imports=False)
+    imports=['mmdetco', 'mmdetco.det', 'mmpretrain.models'],
+    allow_failed_imports=False)
 
 default_scope = 'mmdet'
 

@@ -3,12 +3,17 @@
 # `make demo`. The backbone starts from `model.backbone.init_cfg.checkpoint`
 # (a file written by tools/model_converters/extract_backbone_weights.py);
 # set `model.backbone.init_cfg=None` for random initialisation.
+# PretrainedBackboneCheckHook stops the run before its first iteration if
+# the backbone did not load from that file (wrong prefix, another depth);
+# mmdetco.det registers it into MMDetection's HOOKS.
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmdetco'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmdetco', 'mmdetco.det'], allow_failed_imports=False)
+custom_hooks = [dict(type='PretrainedBackboneCheckHook')]
 
 classes = ('circle', 'square', 'triangle', 'ring', 'cross', 'star', 'ellipse',
            'bar')

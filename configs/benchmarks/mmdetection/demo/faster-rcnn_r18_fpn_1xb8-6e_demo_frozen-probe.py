@@ -13,4 +13,9 @@ model = dict(
         frozen_stages=4,
         norm_cfg=dict(type='BN', requires_grad=False),
         norm_eval=True))
-custom_hooks = [dict(type='BackboneBNStatsHook')]
+# the base's check first (it compares the BN buffers with the file before
+# they are re-estimated: priority VERY_HIGH, before ABOVE_NORMAL)
+custom_hooks = [
+    dict(type='PretrainedBackboneCheckHook'),
+    dict(type='BackboneBNStatsHook')
+]

@@ -15,6 +15,22 @@ detco_init = dict(
     # (`encoder_k.module.0.*`) is never loaded.
     prefix='backbone.')
 
+# Stop before the first iteration when the backbone (and the C4 res5 head)
+# did not load from `detco_init`'s file: mmengine loads it with
+# strict=False and would only log a wrong prefix or a file of another
+# depth (mmdetco/engine/hooks/pretrained_check_hook.py). Each model base
+# next to this file sets `custom_hooks = [<one of these>]`.
+backbone_check = dict(type='PretrainedBackboneCheckHook')
+# C4: the backbone holds res2-res4, the RoI shared head res5 (`layer4.*`)
+# and an extra `norm`, which is new; between them they load every tensor
+# of the query backbone.
+backbone_and_res5_check = dict(
+    type='PretrainedBackboneCheckHook',
+    modules=[
+        'backbone',
+        dict(name='roi_head.shared_head', ignore_missing=['norm.'])
+    ])
+
 # All layers are fine-tuned with synchronised BN (converted to BN
 # automatically by mmengine in single-process runs).
 sync_bn = dict(type='SyncBN', requires_grad=True)

@@ -23,3 +23,5 @@ model = dict(
             # `backbone.layer4.*` (the other stages are not in the head and
             # are skipped); the extra `norm` is new, initialised as BN.
             init_cfg={{_base_.detco_init}})))
+# the run stops if the pre-trained weights did not load (detco_resnet50.py)
+custom_hooks = [{{_base_.backbone_and_res5_check}}]

@@ -12,3 +12,5 @@ model = dict(
     neck=dict(norm_cfg=norm_cfg),
     roi_head=dict(
         bbox_head=dict(type='Shared4Conv1FCBBoxHead', norm_cfg=norm_cfg)))
+# the run stops if the pre-trained weights did not load (detco_resnet50.py)
+custom_hooks = [{{_base_.backbone_check}}]

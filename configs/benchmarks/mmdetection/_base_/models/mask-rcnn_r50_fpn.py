@@ -14,3 +14,5 @@ model = dict(
     roi_head=dict(
         bbox_head=dict(type='Shared4Conv1FCBBoxHead', norm_cfg=norm_cfg),
         mask_head=dict(norm_cfg=norm_cfg)))
+# the run stops if the pre-trained weights did not load (detco_resnet50.py)
+custom_hooks = [{{_base_.backbone_check}}]

@@ -12,3 +12,5 @@ model = dict(
     data_preprocessor={{_base_.rgb_preprocessor}},
     backbone={{_base_.resnet_overrides}},
     neck=dict(norm_cfg=norm_cfg))
+# the run stops if the pre-trained weights did not load (detco_resnet50.py)
+custom_hooks = [{{_base_.backbone_check}}]
