@@ -64,6 +64,14 @@ class _ConstantBackbone(torch.nn.Module):
         return [torch.ones(x.shape[0], 4, 2, 2)]
 
 
+def constant_backbone_model():
+    """A model whose data loaders' batches come preprocessed."""
+    model = torch.nn.Module()
+    model.backbone = _ConstantBackbone()
+    model.data_preprocessor = lambda data, training: data
+    return model
+
+
 def test_pixel_baseline_is_logged_once():
     """Class templates plus noise: raw pixels classify them, a backbone
     whose features ignore the image does not. The pixel figure is logged at
@@ -85,12 +93,9 @@ def test_pixel_baseline_is_logged_once():
                 ]) for i in range(0, len(labels), 8)
         ]
 
-    model = torch.nn.Module()
-    model.backbone = _ConstantBackbone()
-    model.data_preprocessor = lambda data, training: data
     logged = []
     runner = SimpleNamespace(
-        model=model,
+        model=constant_backbone_model(),
         iter=0,
         epoch=0,
         timestamp='t',
@@ -104,6 +109,17 @@ def test_pixel_baseline_is_logged_once():
     assert logged[0]['knn/top1_pixels'] == 100.0
     assert top1 == logged[0]['knn/top1'] <= 50.0
     assert 'knn/top1_pixels' not in logged[1]
+
+
+def test_samples_without_index_are_named():
+    hook = KNNMonitorHook(dataloader=dict())
+    hook.dataloader = [
+        dict(
+            inputs=torch.zeros(2, 3, 8, 8),
+            data_samples=[DataSample().set_gt_label(0)] * 2)
+    ]
+    with pytest.raises(ValueError, match="'sample_idx' in the `meta_keys`"):
+        hook.evaluate(SimpleNamespace(model=constant_backbone_model()))
 
 
 def test_rows_are_put_in_data_set_order_each_once():

@@ -116,9 +116,9 @@ class KNNMonitorHook(Hook):
     ``sample_idx`` that ``PackInputs`` keeps by default), and every process
     runs the same kNN over the whole split: the figure is the one a single
     process computes. Each process then holds the whole split's features:
-    the ImageNet configs' 10,000 val images at 2048-d take 82 MB (twice that
-    while they are gathered), their similarity matrix 400 MB more while the
-    kNN runs.
+    the ImageNet configs' 10,000 val images at 2048-d take 82 MB (up to
+    three times that for a moment while they are gathered), their
+    similarity matrix 400 MB more while the kNN runs.
 
     A missing split does not stop the run: if building a data loader raises
     ``FileNotFoundError`` (e.g. ImageNet's ``val/`` or ``meta/val.txt`` is
@@ -218,7 +218,7 @@ class KNNMonitorHook(Hook):
     def _sample_idx(sample) -> int:
         """The data set index of ``sample``."""
         if 'sample_idx' not in sample:
-            raise KeyError(
+            raise ValueError(
                 'KNNMonitorHook: a sample of its data loaders has no '
                 '`sample_idx`, which orders the features of all processes: '
                 "keep 'sample_idx' in the `meta_keys` of the pipeline's "
