@@ -32,7 +32,7 @@ import os.path as osp
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
-from typing import Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 
@@ -158,6 +158,20 @@ def extract_backbone_state_dict(ckpt: dict,
                        if key.startswith(BACKBONE_PREFIX))
 
 
+def resnet_blocks(keys: Iterable[str]) -> Tuple[str, Dict[int, int]]:
+    """The block type (``'Bottleneck'`` or ``'BasicBlock'``) and the number
+    of blocks of every stage (``{1: 3, 2: 4, ...}``; empty if none) that the
+    ``layer{stage}.{block}.*`` keys of a ResNet state dict show."""
+    blocks, bottleneck = {}, False
+    for key in keys:
+        match = re.match(r'layer(\d+)\.(\d+)\.', key)
+        if match:
+            stage, index = int(match.group(1)), int(match.group(2))
+            blocks[stage] = max(blocks.get(stage, 0), index + 1)
+            bottleneck |= key.startswith(f'layer{stage}.{index}.conv3.')
+    return 'Bottleneck' if bottleneck else 'BasicBlock', blocks
+
+
 def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
     """Infer the depth of a ResNet backbone state dict and check its keys.
 
@@ -181,15 +195,7 @@ def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
     """
     import torchvision
 
-    blocks = {}
-    for key in state_dict:
-        match = re.match(r'layer(\d+)\.(\d+)\.', key)
-        if match:
-            stage, index = int(match.group(1)), int(match.group(2))
-            blocks[stage] = max(blocks.get(stage, 0), index + 1)
-    bottleneck = any(
-        re.match(r'layer\d+\.\d+\.conv3\.', key) for key in state_dict)
-    block = 'Bottleneck' if bottleneck else 'BasicBlock'
+    block, blocks = resnet_blocks(state_dict)
     layout = tuple(blocks[stage] for stage in sorted(blocks))
     depth = RESNET_LAYOUTS.get((block, layout))
     if depth is None or sorted(blocks) != [1, 2, 3, 4]:

@@ -23,24 +23,17 @@ from mmengine.runner import BaseLoop
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from ...compat import HOOKS
+from ...utils.weights import (MOMENTUM_ENCODER_PREFIXES, RESNET_LAYOUTS,
+                              resnet_blocks)
 
 #: BN's batch counter: not compared (see PretrainedBackboneCheckHook).
 NUM_BATCHES_TRACKED = 'num_batches_tracked'
 #: Key components of momentum (key / target) encoders in self-supervised
 #: checkpoints: never suggested as the prefix to load.
-MOMENTUM_ENCODERS = ('encoder_k', 'momentum_encoder', 'target_net')
+MOMENTUM_ENCODERS = tuple(p.rstrip('.') for p in MOMENTUM_ENCODER_PREFIXES)
 EXTRACT_TOOL = 'tools/model_converters/extract_backbone_weights.py'
 #: How many keys of each kind an error message lists.
 SHOWN_KEYS = 8
-
-# (block type, blocks per stage) -> ResNet depth (as mmdetco.utils.weights)
-_RESNET_LAYOUTS = {
-    ('BasicBlock', (2, 2, 2, 2)): 18,
-    ('BasicBlock', (3, 4, 6, 3)): 34,
-    ('Bottleneck', (3, 4, 6, 3)): 50,
-    ('Bottleneck', (3, 4, 23, 3)): 101,
-    ('Bottleneck', (3, 8, 36, 3)): 152,
-}
 
 
 class PretrainedWeightsError(RuntimeError):
@@ -171,18 +164,11 @@ def _fitting_prefixes(shapes: Mapping, module_shapes: Mapping) -> Counter:
 def _resnet_of(keys: Iterable[str]) -> Optional[str]:
     """``'ResNet-50'`` (or ``'a BasicBlock ResNet with ...'``) for the keys
     of a ResNet, None if they are not a ResNet's."""
-    blocks, bottleneck = {}, False
-    for key in keys:
-        match = re.match(r'layer(\d+)\.(\d+)\.', key)
-        if match:
-            stage, index = int(match.group(1)), int(match.group(2))
-            blocks[stage] = max(blocks.get(stage, 0), index + 1)
-            bottleneck |= key.startswith(f'layer{stage}.{index}.conv3.')
+    block, blocks = resnet_blocks(str(key) for key in keys)
     if not blocks:
         return None
-    block = 'Bottleneck' if bottleneck else 'BasicBlock'
     layout = tuple(blocks[s] for s in sorted(blocks))
-    depth = _RESNET_LAYOUTS.get((block, layout))
+    depth = RESNET_LAYOUTS.get((block, layout))
     stages = '-'.join(str(n) for n in layout)
     return f'ResNet-{depth} ({block}, {stages} blocks)' if depth else \
         f'a ResNet of {block}s, {stages} blocks'
