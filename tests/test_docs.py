@@ -459,6 +459,13 @@ python tools/no_such_tool.py
 """
 
 
+def assert_reported_once(problems, expected):
+    """Each expected problem is reported exactly once, and nothing else."""
+    for e in expected:
+        assert sum(e in p for p in problems) == 1, (e, problems)
+    assert len(problems) == len(expected), problems
+
+
 def test_checker_reports_each_kind_of_mismatch():
     md = osp.join(DOCS_EN, 'synthetic.md')
     problems = check_text(SYNTHETIC, md)
@@ -474,9 +481,7 @@ def test_checker_reports_each_kind_of_mismatch():
         'no make target: no-such-target',
         'no such path: tools/no_such_tool.py',
     ]
-    for e in expected:
-        assert sum(e in p for p in problems) == 1, (e, problems)
-    assert len(problems) == len(expected), problems
+    assert_reported_once(problems, expected)
 
     problems = check_commands(find_commands(SYNTHETIC, 'synthetic.md'))
     expected = [
@@ -486,9 +491,7 @@ def test_checker_reports_each_kind_of_mismatch():
         '--cfg-options patch_pipeline.5.shuffle changes nothing',
         'no such script: tools/no_such_tool.py',
     ]
-    for e in expected:
-        assert sum(e in p for p in problems) == 1, (e, problems)
-    assert len(problems) == len(expected), problems
+    assert_reported_once(problems, expected)
 
 
 if __name__ == '__main__':
