@@ -533,6 +533,16 @@ def generate_demo_data(out_dir: str,
                              f'>= 1 or None, got {num_backgrounds}.')
         params['num_backgrounds'] = int(num_backgrounds)
     paths = _layout(str(out_dir))
+
+    def counts_of(stats: dict) -> dict:
+        """The image and instance counts of the returned dict."""
+        return dict(
+            num_pretrain=num_pretrain,
+            num_train=num_train,
+            num_val=num_val,
+            num_train_instances=stats['num_train_instances'],
+            num_val_instances=stats['num_val_instances'])
+
     counts = dict(
         pretrain_dir=num_pretrain,
         train_img_dir=num_train,
@@ -553,12 +563,8 @@ def generate_demo_data(out_dir: str,
         if meta.get('params') == params and complete:
             return dict(
                 paths,
+                **counts_of(meta['stats']),
                 classes=CLASSES,
-                num_pretrain=num_pretrain,
-                num_train=num_train,
-                num_val=num_val,
-                num_train_instances=meta['stats']['num_train_instances'],
-                num_val_instances=meta['stats']['num_val_instances'],
                 reused=True)
         if not overwrite:
             old = meta.get('params')
@@ -622,12 +628,4 @@ def generate_demo_data(out_dir: str,
             stats=stats),
         paths['meta_file'],
         indent=2)
-    return dict(
-        paths,
-        classes=CLASSES,
-        num_pretrain=num_pretrain,
-        num_train=num_train,
-        num_val=num_val,
-        num_train_instances=num_train_inst,
-        num_val_instances=num_val_inst,
-        reused=False)
+    return dict(paths, **counts_of(stats), classes=CLASSES, reused=False)
