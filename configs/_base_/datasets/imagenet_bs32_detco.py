@@ -112,7 +112,8 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 
 # The labelled split of the online kNN monitor (`KNNMonitorHook`,
-# leave-one-out): the first `indices` images of the val split.
+# leave-one-out): the first `indices` images of the val split. Optional: without
+# val/ (docs/en/dataset_prepare.md) the monitor is off, with a warning.
 knn_dataloader = dict(
     batch_size=64,
     num_workers=8,
