@@ -1,5 +1,6 @@
-# detco_resnet50_8xb32-coslr-200e_in1k.py with the colour jitter, greyscale and blur of the views on the
-# device (DetCoDataPreprocessor): the same augmentation, less CPU per image
+# detco_resnet50_8xb32-coslr-200e_in1k.py with the colour jitter, greyscale
+# and blur of the views on the device (DetCoDataPreprocessor): the same
+# augmentation, less CPU per image
 _base_ = './detco_resnet50_8xb32-coslr-200e_in1k.py'
 train_dataloader = dict(dataset=dict(pipeline=_base_.gpu_aug_train_pipeline))
 data_preprocessor = _base_.gpu_aug_data_preprocessor

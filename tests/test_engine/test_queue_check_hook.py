@@ -38,4 +38,3 @@ def test_partial_batches_are_refused():
 def test_models_without_queue_are_ignored():
     r = runner(None, 3, drop_last=False)
     DetCoQueueCheckHook().before_train(r)
-

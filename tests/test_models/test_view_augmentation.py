@@ -92,7 +92,8 @@ def test_shapes_and_one_draw_per_patch_set():
     assert torch.allclose(sets, sets[..., :1], atol=1e-5)
     draws = torch.cat([factor[:, :2].flatten(), sets[..., 0].flatten()])
     assert len(draws.unique()) == len(draws)
-    with pytest.raises(ValueError, match='DetCoViewAugmentation expects 8 views'):
+    with pytest.raises(
+            ValueError, match='DetCoViewAugmentation expects 8 views'):
         aug(views[:-1], num_patches=3)
 
     # the blur too: a set's patches share a sigma (same impulse response)

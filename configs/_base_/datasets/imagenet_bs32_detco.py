@@ -95,7 +95,8 @@ gpu_aug_data_preprocessor = dict(
             brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, prob=0.8),
         # FastRandomGrayscale's BGR channel_weights in RGB order, summing to 1
         grayscale=dict(
-            prob=0.2, rgb_weights=[w / 0.9999 for w in (0.2989, 0.587, 0.114)]),
+            prob=0.2,
+            rgb_weights=[w / 0.9999 for w in (0.2989, 0.587, 0.114)]),
         blur=dict(sigma_range=(0.1, 2.0), prob=0.5)))
 
 train_dataloader = dict(
@@ -112,8 +113,8 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 
 # The labelled split of the online kNN monitor (`KNNMonitorHook`,
-# leave-one-out): the first `indices` images of the val split. Optional: without
-# val/ (docs/en/dataset_prepare.md) the monitor is off, with a warning.
+# leave-one-out): the first `indices` images of the val split. Optional:
+# without val/ (docs/en/dataset_prepare.md) the monitor is off, with a warning.
 knn_dataloader = dict(
     batch_size=64,
     num_workers=8,
