@@ -1,15 +1,53 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """The RoI head of Keypoint R-CNN: MMDetection's standard RoI head with a
 keypoint branch."""
+import copy
 from typing import List, Tuple
 
 from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
-from mmdet.structures.bbox import bbox2roi, scale_boxes
+from mmdet.structures.bbox import bbox2roi, get_box_tensor, scale_boxes
 from mmdet.utils import InstanceList, OptConfigType
 from torch import Tensor
+
+# the attributes of a SamplingResult indexed by its positives
+_POS_FIELDS = ('pos_inds', 'pos_priors', 'pos_is_gt', 'pos_assigned_gt_inds',
+               'pos_gt_labels', 'pos_gt_bboxes')
+
+
+def select_proposals_with_visible_keypoints(
+        sampling_result: SamplingResult, keypoints: Tensor) -> SamplingResult:
+    """The positive proposals whose ground truth has a visible keypoint
+    inside the proposal (detectron2's
+    ``select_proposals_with_visible_keypoints``).
+
+    A keypoint ``(x, y, v)`` is inside the box ``(x1, y1, x2, y2)`` if
+    ``x1 <= x <= x2`` and ``y1 <= y <= y2``, and visible if ``v > 0``.
+
+    Args:
+        sampling_result (:obj:`SamplingResult`): Sampling result of an
+            image.
+        keypoints (Tensor): ``(G, K, 3)`` keypoints of its ground truths.
+
+    Returns:
+        :obj:`SamplingResult`: A shallow copy of ``sampling_result`` whose
+        positive attributes (``pos_priors``, ``pos_assigned_gt_inds``, ...)
+        and ``num_pos`` cover the selected proposals only.
+    """
+    boxes = get_box_tensor(sampling_result.pos_priors)
+    kpts = keypoints[sampling_result.pos_assigned_gt_inds].to(boxes)
+    x, y = kpts[..., 0], kpts[..., 1]
+    inside = (x >= boxes[:, 0:1]) & (x <= boxes[:, 2:3]) & (
+        y >= boxes[:, 1:2]) & (y <= boxes[:, 3:4])
+    keep = (inside & (kpts[..., 2] > 0)).any(1).nonzero().squeeze(1)
+    selected = copy.copy(sampling_result)
+    for key in _POS_FIELDS:
+        setattr(selected, key, getattr(sampling_result, key)[keep])
+    selected.num_pos = max(keep.numel(), 1)
+    return selected
 
 
 @MODELS.register_module()
@@ -17,23 +55,31 @@ class KeypointRoIHead(StandardRoIHead):
     """:class:`StandardRoIHead` with the keypoint branch of Keypoint R-CNN.
 
     The keypoint branch is trained on the positive proposals of the box
-    sampler (like the mask branch) and predicts on the final detections,
-    stored as ``pred_instances.keypoints`` ``(N, K, 2)`` and
-    ``pred_instances.keypoint_scores`` ``(N, K)``.
+    sampler (like the mask branch), by default only on those whose ground
+    truth has a visible keypoint inside the proposal (see
+    :func:`select_proposals_with_visible_keypoints`), and predicts on the
+    final detections, stored as ``pred_instances.keypoints`` ``(N, K, 2)``
+    and ``pred_instances.keypoint_scores`` ``(N, K)``.
 
     Args:
         keypoint_roi_extractor (dict, optional): RoI extractor of the
             keypoint branch (detectron2: RoIAlign, output 14).
         keypoint_head (dict, optional): The keypoint head, e.g.
             :class:`KeypointRCNNHead`.
+        visible_keypoint_proposals (bool): Train the keypoint branch only
+            on the positive proposals with a visible keypoint of their
+            ground truth inside (detectron2's behaviour); if False, on all
+            positive proposals. Defaults to True.
         **kwargs: Arguments of :class:`StandardRoIHead`.
     """
 
     def __init__(self,
                  keypoint_roi_extractor: OptConfigType = None,
                  keypoint_head: OptConfigType = None,
+                 visible_keypoint_proposals: bool = True,
                  **kwargs) -> None:
         super().__init__(**kwargs)
+        self.visible_keypoint_proposals = visible_keypoint_proposals
         if keypoint_head is not None:
             self.keypoint_roi_extractor = MODELS.build(keypoint_roi_extractor)
             self.keypoint_head = MODELS.build(keypoint_head)
@@ -94,7 +140,10 @@ class KeypointRoIHead(StandardRoIHead):
     def keypoint_loss(self, x: Tuple[Tensor],
                       sampling_results: List,
                       batch_gt_instances: InstanceList) -> dict:
-        """Keypoint loss on the positive proposals.
+        """Keypoint loss on the positive proposals (with
+        ``visible_keypoint_proposals``, on those with a visible keypoint of
+        their ground truth inside; if none remains, a zero loss that still
+        depends on the keypoint head's parameters).
 
         Args:
             x (tuple[Tensor]): Multi-level image features.
@@ -106,6 +155,13 @@ class KeypointRoIHead(StandardRoIHead):
             dict: ``keypoint_preds``, ``loss_keypoint`` (a dict of losses)
             and ``keypoint_targets``.
         """
+        if self.visible_keypoint_proposals:
+            sampling_results = [
+                select_proposals_with_visible_keypoints(res, gt.keypoints)
+                for res, gt in zip(sampling_results, batch_gt_instances)
+            ]
+        # with no RoI left, the head runs on an empty batch and the loss is
+        # keypoint_preds.sum() * 0 (KeypointRCNNHead.loss_and_target)
         pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
         keypoint_preds = self._keypoint_forward(x, pos_rois)
         results = self.keypoint_head.loss_and_target(

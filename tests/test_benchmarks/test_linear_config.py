@@ -1,6 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The ImageNet linear-probe config: MMPretrain's MoCo v2 recipe with a
-cosine schedule; the frozen backbone loads DetCo's query backbone."""
+"""The ImageNet linear-probe config: MMPretrain's MoCo v2 linear protocol
+(lr steps at 60 and 80); the frozen backbone loads DetCo's query
+backbone."""
 import os.path as osp
 
 import torch
@@ -10,7 +11,7 @@ from mmpretrain.registry import MODELS
 from . import ROOT, prefix_key_sets
 
 CONFIG = osp.join(ROOT, 'configs', 'benchmarks', 'classification', 'imagenet',
-                  'resnet50_linear-8xb32-coslr-100e_in1k.py')
+                  'resnet50_linear-8xb32-steplr-100e_in1k.py')
 
 
 def test_linear_probe_config(detco_r50):
@@ -22,7 +23,8 @@ def test_linear_probe_config(detco_r50):
     assert cfg.optim_wrapper.optimizer.weight_decay == 0
     assert cfg.train_cfg.max_epochs == 100
     (scheduler, ) = cfg.param_scheduler
-    assert scheduler.type == 'CosineAnnealingLR' and scheduler.T_max == 100
+    assert scheduler.type == 'MultiStepLR' and scheduler.by_epoch
+    assert scheduler.milestones == [60, 80] and scheduler.gamma == 0.1
     assert cfg.train_dataloader.batch_size == 32
     backbone = cfg.model.backbone
     assert backbone.depth == 50 and backbone.frozen_stages == 4

@@ -16,8 +16,7 @@ from mmengine.runner import Runner
 
 from mmdetco.demo.scenes import CLASSES
 from . import (DET_CONFIGS, ROOT, config_path, is_c4, last_val_scalars,
-               load_config, parse_cfg_options, prefix_key_sets,
-               pretrain_work_dir, script_args, shrink, train_script_options)
+               load_config, prefix_key_sets, shrink, train_script_options)
 
 pytest.importorskip('mmcv.ops', reason='MMDetection needs the mmcv ops')
 import mmpretrain.models  # noqa: E402,F401  (ResLayerExtraNorm into mmdet)
@@ -36,7 +35,7 @@ MMDET_MATRIX = [
 ]
 # iterations and lr steps of each schedule named in the config names
 SCHEDULES = {
-    '12k': (12000, [8000, 10667]),
+    '12k': (12000, [9000, 11000]),
     '1x': (90000, [60000, 80000]),
     '2x': (180000, [120000, 160000]),
     '24k_voc0712': (24000, [18000, 22000]),
@@ -123,110 +122,6 @@ def test_config_conventions(name):
         ]
         assert metrics['CocoMetric'].metric == 'bbox'
         assert cfg.model.roi_head.bbox_head.num_classes == 20
-
-
-C4_OPTIONS = {
-    f'model.{part}.init_cfg.{key}': value
-    for part in ('backbone', 'roi_head.shared_head')
-    for key, value in (('type', 'Pretrained'),
-                       ('checkpoint', 'ckpt/e_200.pth'), ('prefix',
-                                                          'backbone.'))
-}
-
-
-@pytest.mark.parametrize('fake', ['mim', 'python'])
-def test_train_scripts(fake):
-    """mim_dist_train_{c4,fpn}.sh, with mim and without (then
-    torch.distributed.run on tools/benchmarks/mmdetection/train.py)."""
-    cfg = 'configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py'
-    argv = script_args(
-        'mim_dist_train_c4.sh',
-        cfg,
-        'ckpt/e_200.pth',
-        '4',
-        '--amp',
-        '--cfg-options',
-        'train_cfg.max_iters=10',
-        fake=fake)
-    if fake == 'mim':
-        assert argv[:3] == ['train', 'mmdet', cfg]
-        assert argv[argv.index('-G') + 1] == '4'
-    else:
-        assert argv[:3] == [
-            '-m', 'torch.distributed.run', '--nproc_per_node=4'
-        ]
-        assert argv[4:6] == [
-            osp.join(ROOT, 'tools/benchmarks/mmdetection/train.py'), cfg
-        ]
-    assert argv[argv.index('--launcher') + 1] == 'pytorch'
-    assert argv[argv.index('--work-dir') + 1] == \
-        pretrain_work_dir(cfg, 'ckpt/e_200.pth')
-    assert '--amp' in argv
-    # the user's options are merged with the script's
-    assert parse_cfg_options(argv) == {**C4_OPTIONS, 'train_cfg.max_iters': 10}
-
-    fpn = script_args('mim_dist_train_fpn.sh',
-                      config_path('coco/retinanet_r50_fpn_ms-1x_coco.py'),
-                      'ckpt/e_200.pth', '8')
-    assert parse_cfg_options(fpn) == {
-        k: v
-        for k, v in C4_OPTIONS.items() if 'shared_head' not in k
-    }
-
-
-@pytest.mark.parametrize('fake', ['mim', 'srun'])
-def test_slurm_scripts(fake):
-    cfg = 'configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-2x_coco.py'
-    argv = script_args(
-        'mim_slurm_train_c4.sh',
-        'part',
-        cfg,
-        'ckpt/e_200.pth',
-        '16',
-        fake=fake)
-    if fake == 'mim':
-        assert argv[argv.index('--partition') + 1] == 'part'
-        assert argv[argv.index('--gpus-per-node') + 1] == '8'
-    else:
-        assert '-p' in argv and argv[argv.index('-p') + 1] == 'part'
-        assert '--ntasks=16' in argv and '--ntasks-per-node=8' in argv
-    assert argv[argv.index('--launcher') + 1] == 'slurm'
-    assert argv[argv.index('--work-dir') + 1] == \
-        pretrain_work_dir(cfg, 'ckpt/e_200.pth')
-    assert parse_cfg_options(argv) == C4_OPTIONS
-
-    test = script_args(
-        'mim_slurm_test.sh',
-        'part',
-        cfg,
-        'work_dirs/x/iter_9.pth',
-        '8',
-        fake=fake)
-    assert 'work_dirs/x/iter_9.pth' in test
-    assert test[test.index('--work-dir') + 1] == 'work_dirs/x'
-
-
-@pytest.mark.parametrize('fake', ['mim', 'python'])
-def test_dist_test_script(fake):
-    cfg = 'configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py'
-    argv = script_args(
-        'mim_dist_test.sh',
-        cfg,
-        'work_dirs/x/iter_9.pth',
-        '2',
-        '--out',
-        'r.pkl',
-        fake=fake)
-    if fake == 'mim':
-        assert argv[:3] == ['test', 'mmdet', cfg]
-        assert argv[argv.index('--checkpoint') + 1] == 'work_dirs/x/iter_9.pth'
-    else:
-        assert argv[4:7] == [
-            osp.join(ROOT, 'tools/benchmarks/mmdetection/test.py'), cfg,
-            'work_dirs/x/iter_9.pth'
-        ]
-    assert argv[argv.index('--work-dir') + 1] == 'work_dirs/x'
-    assert argv[-2:] == ['--out', 'r.pkl']
 
 
 def _model_groups():

@@ -48,7 +48,7 @@ def test_the_benchmark_configs_are_all_found():
     assert {
         'mmdetection/demo/faster-rcnn_r18_fpn_1xb8-6e_demo.py',
         'mmdetection/demo/faster-rcnn_r18_fpn_1xb8-6e_demo_frozen-probe.py',
-        'classification/imagenet/resnet50_linear-8xb32-coslr-100e_in1k.py'
+        'classification/imagenet/resnet50_linear-8xb32-steplr-100e_in1k.py'
     } <= names
 
 
@@ -58,6 +58,9 @@ def test_every_benchmark_config_checks_its_pretrained_parts(path):
     """The hook is in the config (it cannot be dropped by a config that
     sets its own custom_hooks), registered in the config's scope, and it
     checks every part with a Pretrained init_cfg."""
+    if 'mmsegmentation' in path.split(osp.sep):
+        pytest.importorskip(
+            'mmseg', reason='the mmsegmentation configs need mmdetco[seg]')
     cfg = load_config(path)
     hooks = [
         h for h in cfg.get('custom_hooks', [])
@@ -82,6 +85,10 @@ def test_every_benchmark_config_checks_its_pretrained_parts(path):
     if cfg.default_scope == 'mmdet':
         assert 'mmdetco.det' in imports
         from mmdet.registry import HOOKS
+    elif cfg.default_scope == 'mmseg':
+        assert {'mmdetco', 'mmdetco.seg'} <= set(imports)
+        import mmdetco.seg  # noqa: F401
+        from mmseg.registry import HOOKS
     else:
         assert cfg.default_scope == 'mmpretrain' and 'mmdetco' in imports
         from mmpretrain.registry import HOOKS

@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # Evaluate a detector fine-tuned by the DetCo benchmarks on GPUS local GPUs.
 #
-# Usage: tools/benchmarks/mmdetection/mim_dist_test.sh \
-#            CFG CHECKPOINT GPUS [test.py args]
-#   e.g. ... configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py \
-#            work_dirs/benchmarks/mask-rcnn_r50-c4_ms-1x_coco/detco_resnet50_8xb32-coslr-200e_in1k_epoch_200-1a2b3c4d/iter_90000.pth 8
+# Usage: [GPUS=8] tools/benchmarks/mmdetection/mim_dist_test.sh \
+#            CFG CHECKPOINT [GPUS] [test.py args]
+#   e.g. GPUS=8 bash ... configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py \
+#            work_dirs/benchmarks/mask-rcnn_r50-c4_ms-1x_coco/detco_resnet50_8xb32-coslr-200e_in1k_epoch_200-1a2b3c4d/iter_90000.pth
 #
-# CHECKPOINT is the fine-tuned detector (not the DetCo pre-training
-# checkpoint: the pre-trained weights are only read when training starts).
-# The logs go next to it (WORK_DIR overrides that). Env: PORT, MIM (default
-# mim). Without mim, runs tools/benchmarks/mmdetection/test.py with
-# torch.distributed.run.
+# GPUS: from the environment (default 8); a number right after CHECKPOINT,
+# where MMSelfSup's mim_dist_test.sh and MMDetection's dist_test.sh take it,
+# overrides the environment. CHECKPOINT is the fine-tuned detector (not the
+# DetCo pre-training checkpoint: the pre-trained weights are only read when
+# training starts). The logs go next to it (WORK_DIR overrides that).
+# Env: GPUS, PORT, MIM (default mim), WORK_DIR. Without mim, runs
+# tools/benchmarks/mmdetection/test.py with torch.distributed.run.
 set -e
 set -x
 
+if [ $# -lt 2 ]; then
+    echo "usage: [GPUS=8] $0 CFG CHECKPOINT [GPUS] [test.py args]" >&2
+    exit 2
+fi
+if ! [[ ${3:-} =~ ^[0-9]+$ ]]; then
+    # no GPUS argument: the environment's GPUS, default 8
+    CFG=$1 CHECKPOINT=$2
+    shift 2
+    set -- "$CFG" "$CHECKPOINT" "${GPUS:-8}" "$@"
+fi
 CFG=$1
 CHECKPOINT=$2
 GPUS=$3

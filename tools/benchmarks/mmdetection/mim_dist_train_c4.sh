@@ -2,14 +2,28 @@
 # Fine-tune a C4 detector of the DetCo benchmarks (backbone res2-res4 + the
 # res5 RoI shared head) from a DetCo checkpoint on GPUS local GPUs.
 #
-# Usage: tools/benchmarks/mmdetection/mim_dist_train_c4.sh \
-#            CFG PRETRAIN GPUS [train.py args]
-#   e.g. ... configs/benchmarks/mmdetection/voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py \
-#            work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth 8
+# Usage: [GPUS=8] tools/benchmarks/mmdetection/mim_dist_train_c4.sh \
+#            CFG PRETRAIN [GPUS] [train.py args]
+#   e.g. GPUS=8 bash ... \
+#            configs/benchmarks/mmdetection/voc0712/faster-rcnn_r50-c4_ms-24k_voc0712.py \
+#            work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth
 #
-# As mim_dist_train_fpn.sh (work dir, PORT, MIM, the fallback without mim),
-# and the query backbone `backbone.*` of PRETRAIN also initialises the shared
-# head (res5 = `layer4.*`, from `backbone.layer4.*`).
+# As mim_dist_train_fpn.sh (GPUS from the environment, default 8, or right
+# after PRETRAIN; work dir, PORT, MIM, the fallback without mim), and the
+# query backbone `backbone.*` of PRETRAIN also initialises the shared head
+# (res5 = `layer4.*`, from `backbone.layer4.*`).
+set -e
+
+if [ $# -lt 2 ]; then
+    echo "usage: [GPUS=8] $0 CFG PRETRAIN [GPUS] [train.py args]" >&2
+    exit 2
+fi
+if ! [[ ${3:-} =~ ^[0-9]+$ ]]; then
+    # no GPUS argument: the environment's GPUS, default 8
+    CFG=$1 PRETRAIN=$2
+    shift 2
+    set -- "$CFG" "$PRETRAIN" "${GPUS:-8}" "$@"
+fi
 PRETRAIN=$2
 exec "$(dirname "$0")/mim_dist_train_fpn.sh" "$1" "$2" "$3" \
     model.roi_head.shared_head.init_cfg.type=Pretrained \

@@ -2,10 +2,15 @@
 # Fine-tune an FPN detector of the DetCo benchmarks (Mask R-CNN, RetinaNet,
 # Faster R-CNN with FPN) from a DetCo checkpoint on GPUS local GPUs.
 #
-# Usage: tools/benchmarks/mmdetection/mim_dist_train_fpn.sh \
-#            CFG PRETRAIN GPUS [train.py args]
-#   e.g. ... configs/benchmarks/mmdetection/coco/mask-rcnn_r50_fpn_ms-1x_coco.py \
-#            work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth 8
+# Usage: [GPUS=8] tools/benchmarks/mmdetection/mim_dist_train_fpn.sh \
+#            CFG PRETRAIN [GPUS] [train.py args]
+#   e.g. GPUS=8 bash ... \
+#            configs/benchmarks/mmdetection/coco/mask-rcnn_r50_fpn_ms-1x_coco.py \
+#            work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth
+#
+# GPUS: the number of GPUs, from the environment (default 8); a number
+# right after PRETRAIN, where MMSelfSup's mim_dist_train_{c4,fpn}.sh take
+# it, overrides the environment.
 #
 # PRETRAIN is a file with the backbone under `backbone.*`, loaded with
 # prefix=backbone.: a DetCo (or MMPretrain MoCo-style) training checkpoint
@@ -17,12 +22,22 @@
 # run before its first iteration if the backbone did not load. Work dir:
 # work_dirs/benchmarks/<cfg name>/<pretrain dir>_<pretrain name>-<hash of
 # its absolute path> (pretrain_work_dir.sh; WORK_DIR overrides it).
-# Env: PORT (master port), MIM (default mim).
+# Env: GPUS, PORT (master port), MIM (default mim), WORK_DIR.
 # Without mim, runs tools/benchmarks/mmdetection/train.py (the same training)
 # with torch.distributed.run.
 set -e
 set -x
 
+if [ $# -lt 2 ]; then
+    echo "usage: [GPUS=8] $0 CFG PRETRAIN [GPUS] [train.py args]" >&2
+    exit 2
+fi
+if ! [[ ${3:-} =~ ^[0-9]+$ ]]; then
+    # no GPUS argument: the environment's GPUS, default 8
+    CFG=$1 PRETRAIN=$2
+    shift 2
+    set -- "$CFG" "$PRETRAIN" "${GPUS:-8}" "$@"
+fi
 CFG=$1
 PRETRAIN=$2
 GPUS=$3

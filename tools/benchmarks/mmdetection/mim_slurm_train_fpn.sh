@@ -2,18 +2,35 @@
 # Fine-tune an FPN detector of the DetCo benchmarks (Mask R-CNN, RetinaNet,
 # Faster R-CNN with FPN) from a DetCo checkpoint on a Slurm cluster.
 #
-# Usage: [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
+# Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
 #        tools/benchmarks/mmdetection/mim_slurm_train_fpn.sh \
-#            PARTITION CFG PRETRAIN GPUS [train.py args]
+#            PARTITION CFG PRETRAIN [train.py args]
+#   e.g. GPUS=16 bash ... $PARTITION \
+#            configs/benchmarks/mmdetection/coco/mask-rcnn_r50_fpn_ms-2x_coco.py \
+#            work_dirs/detco_resnet50_8xb32-coslr-200e_in1k/epoch_200.pth
 #
-# As mim_dist_train_fpn.sh: the query backbone `backbone.*` of PRETRAIN
-# initialises the backbone; work dir work_dirs/benchmarks/<cfg name>/<pretrain
-# dir>_<pretrain name>-<hash of its absolute path> (pretrain_work_dir.sh;
-# WORK_DIR overrides it). Without mim, runs
-# tools/benchmarks/mmdetection/train.py with srun.
+# As MMSelfSup's Slurm benchmark scripts: GPUS (the total, default 8),
+# GPUS_PER_NODE (default min(GPUS, 8)), CPUS_PER_TASK (default 5) and
+# SRUN_ARGS from the environment. A number right after PRETRAIN is taken as
+# GPUS too. As mim_dist_train_fpn.sh: the query backbone `backbone.*` of
+# PRETRAIN initialises the backbone; work dir work_dirs/benchmarks/<cfg
+# name>/<pretrain dir>_<pretrain name>-<hash of its absolute path>
+# (pretrain_work_dir.sh; WORK_DIR overrides it). Without mim, runs
+# tools/benchmarks/mmdetection/train.py with srun (JOB_NAME, default the
+# config name).
 set -e
 set -x
 
+if [ $# -lt 3 ]; then
+    echo "usage: [GPUS=8] $0 PARTITION CFG PRETRAIN [train.py args]" >&2
+    exit 2
+fi
+if ! [[ ${4:-} =~ ^[0-9]+$ ]]; then
+    # no GPUS argument: the environment's GPUS, default 8
+    PARTITION=$1 CFG=$2 PRETRAIN=$3
+    shift 3
+    set -- "$PARTITION" "$CFG" "$PRETRAIN" "${GPUS:-8}" "$@"
+fi
 PARTITION=$1
 CFG=$2
 PRETRAIN=$3

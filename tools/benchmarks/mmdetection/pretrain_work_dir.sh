@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by mim_{dist,slurm}_train_fpn.sh (and through them the C4
-# scripts): the default work dir of a benchmark,
+# scripts) and by ../classification/mim_{dist,slurm}_train_linear.sh: the
+# default work dir of a benchmark,
 #
 #   work_dirs/benchmarks/<cfg name>/<pretrain dir>_<pretrain name>-<hash>
 #

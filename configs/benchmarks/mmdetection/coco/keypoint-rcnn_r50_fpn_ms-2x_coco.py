@@ -7,16 +7,21 @@
 # MMDetection 3.3 has no Keypoint R-CNN: the keypoint parts come from
 # mmdetco.det (which needs mmdet, hence its own import below):
 # - KeypointRoIHead: the R50-FPN detector of ../_base_/models/
-#   faster-rcnn_r50_fpn.py (SyncBN, 4conv1fc box head, DetCo-initialised
-#   backbone) plus detectron2's keypoint branch (RoIAlign 14x14, 8 convs of
-#   512, deconv and x2 upsampling to 17 heatmaps of 56x56, cross entropy
-#   over the heatmap positions, normalised by the visible keypoints),
-#   trained on the positive proposals and predicted on the final boxes;
+#   faster-rcnn_r50_fpn.py (SyncBN in the backbone and the FPN, norm-free
+#   2fc box head, DetCo-initialised backbone) plus detectron2's keypoint
+#   branch (RoIAlign 14x14, 8 convs of 512, deconv and x2 upsampling to 17
+#   heatmaps of 56x56, cross entropy over the heatmap positions, normalised
+#   by the visible keypoints), trained on the positive proposals that hold
+#   a visible keypoint of their ground truth (detectron2's
+#   select_proposals_with_visible_keypoints) and predicted on the final
+#   boxes;
 # - CocoKeypointDataset, LoadKeypointAnnotations, ResizeKeypoints,
 #   FlipKeypoints (left/right joints swapped), PackKeypointDetInputs;
 # - CocoKeypointMetric: COCOeval(iouType='keypoints').
-# As in detectron2's Base-Keypoint-RCNN-FPN.yaml: 1500 RPN proposals per
-# training image and a smooth L1 box loss with beta 0.5.
+# As the authors' keypoint_rcnn_R_50_FPN_2x.yaml and detectron2's
+# Base-Keypoint-RCNN-FPN.yaml: 1500 RPN proposals per training image, a
+# smooth L1 box loss with beta 0.5, FREEZE_AT 0, SyncBN, precise BN; images
+# without a visible keypoint are not trained on (MIN_KEYPOINTS_PER_IMAGE 1).
 _base_ = [
     '../_base_/models/faster-rcnn_r50_fpn.py',
     '../_base_/datasets/coco_person_ms.py',
@@ -31,6 +36,7 @@ custom_imports = dict(
 model = dict(
     roi_head=dict(
         type='KeypointRoIHead',
+        visible_keypoint_proposals=True,
         bbox_head=dict(
             num_classes=1,
             loss_bbox=dict(type='SmoothL1Loss', beta=0.5, loss_weight=1.0)),
@@ -64,7 +70,10 @@ train_pipeline = [
     dict(type='PackKeypointDetInputs')
 ]
 train_dataloader = dict(
-    dataset=dict(type='CocoKeypointDataset', pipeline=train_pipeline))
+    dataset=dict(
+        type='CocoKeypointDataset',
+        min_keypoints_per_image=1,
+        pipeline=train_pipeline))
 
 # (a literal: `{{_base_.data_root}} + '...'`, as in coco_person_ms.py,
 # is left unresolved by mmengine, e.g. '_data_root_0f124aannotations/...')

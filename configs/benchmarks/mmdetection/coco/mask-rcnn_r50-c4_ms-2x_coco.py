@@ -3,7 +3,7 @@
 # box and mask AP on val2017.
 _base_ = [
     '../_base_/models/mask-rcnn_r50-c4.py',
-    '../_base_/datasets/coco_instance_ms.py',
+    '../_base_/datasets/coco_instance_ms-max1200.py',
     '../_base_/schedules/schedule_2x.py',
     '../_base_/default_runtime.py',
 ]

@@ -19,3 +19,7 @@ _base_ = [
 train_dataloader = dict(
     dataset=dict(
         ann_file='annotations/semi_splits/instances_train2017.1@1.json'))
+
+# RetinaNet's base lr (Base-RetinaNet.yaml: BASE_LR 0.01), not the R-CNN 0.02
+# of the schedules
+optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -7,3 +7,7 @@ _base_ = [
     '../_base_/schedules/schedule_1x.py',
     '../_base_/default_runtime.py',
 ]
+
+# RetinaNet's base lr (Base-RetinaNet.yaml: BASE_LR 0.01), not the R-CNN 0.02
+# of the schedules
+optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -5,9 +5,11 @@
 #
 # Multi-scale training as detectron2's VOC configs (MoCo, DetCo): shorter
 # side drawn from 480, 512, ..., 800 (longer side at most 1333); tests at
-# (1333, 800). Boxes marked `difficult` are ignored (in training, and in
-# evaluation as in the VOC protocol). Unlike MMDetection's voc0712 base,
-# small boxes are not turned into ignored ones (detectron2 keeps them).
+# (1333, 800). Boxes marked `difficult` are ground truth in training, as
+# in detectron2's VOC loader (DifficultAsGTVOCDataset of mmdetco.det;
+# MMDetection's VOCDataset would ignore them), and ignored in evaluation as
+# the VOC protocol says. As in detectron2, small boxes are not turned into
+# ignored ones (no `bbox_min_size`).
 #
 # Evaluation reports, on VOC2007 test:
 # - `pascal_voc/mAP`, `pascal_voc/AP50`, `pascal_voc/AP75`: the VOC
@@ -52,6 +54,7 @@ test_pipeline = [
                    'scale_factor', 'instances'))
 ]
 
+voc_train_type = 'DifficultAsGTVOCDataset'
 voc_train_filter = dict(filter_empty_gt=True, min_size=32)
 train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -63,7 +66,7 @@ train_dataloader = dict(
         ignore_keys=['dataset_type'],
         datasets=[
             dict(
-                type={{_base_.dataset_type}},
+                type=voc_train_type,
                 data_root={{_base_.data_root}},
                 ann_file='VOC2007/ImageSets/Main/trainval.txt',
                 data_prefix=dict(sub_data_root='VOC2007/'),
@@ -71,7 +74,7 @@ train_dataloader = dict(
                 pipeline=train_pipeline,
                 backend_args={{_base_.backend_args}}),
             dict(
-                type={{_base_.dataset_type}},
+                type=voc_train_type,
                 data_root={{_base_.data_root}},
                 ann_file='VOC2012/ImageSets/Main/trainval.txt',
                 data_prefix=dict(sub_data_root='VOC2012/'),

@@ -31,6 +31,19 @@ backbone_and_res5_check = dict(
         dict(name='roi_head.shared_head', ignore_missing=['norm.'])
     ])
 
+# detectron2's TEST.PRECISE_BN (ENABLED: True in every config of the DetCo
+# authors, NUM_ITER 200): after the last iteration, before the checkpoint
+# and the evaluation, the running statistics of every BN layer become the
+# average batch statistics of 200 training batches (mmdetco/det/
+# precise_bn_hook.py). Each model base next to this file adds it to
+# `custom_hooks`.
+precise_bn = dict(type='PreciseBNHook', num_iters=200)
+
+# detectron2's RoI heads match proposals without low-quality matches
+# (ROI_HEADS: IOU_THRESHOLDS [0.5], allow_low_quality_matches=False);
+# MMDetection's Mask R-CNN FPN base allows them.
+rcnn_train_cfg = dict(rcnn=dict(assigner=dict(match_low_quality=False)))
+
 # All layers are fine-tuned with synchronised BN (converted to BN
 # automatically by mmengine in single-process runs).
 sync_bn = dict(type='SyncBN', requires_grad=True)
