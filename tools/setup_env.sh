@@ -10,7 +10,9 @@
 # Two stacks (MMDETCO_STACK), each in its own environment, as the two cannot be
 # imported in one process:
 #   mmpretrain  (default) mmcv 2.1.0, mmpretrain 1.2.0, mmdet 3.3.0
-#               (requirements/runtime.txt), in .venv
+#               (requirements/runtime.txt) and mmsegmentation 1.2.2
+#               (requirements/seg.txt, the optional extra mmdetco[seg]), in
+#               .venv
 #   mmselfsup   mmcv 2.0.1, mmselfsup 1.0.0, mmcls 1.0.0rc6, mmdet 3.3.0
 #               (requirements/mmselfsup.txt), in .venv-mmselfsup
 #
@@ -28,11 +30,11 @@ STACK="${MMDETCO_STACK:-mmpretrain}"
 case "$STACK" in
     mmpretrain)
         MMCV_VERSION=2.1.0
-        REQUIREMENTS=requirements/runtime.txt
+        REQUIREMENTS=(requirements/runtime.txt requirements/seg.txt)
         DEFAULT_VENV=.venv ;;
     mmselfsup)
         MMCV_VERSION=2.0.1
-        REQUIREMENTS=requirements/mmselfsup.txt
+        REQUIREMENTS=(requirements/mmselfsup.txt)
         DEFAULT_VENV=.venv-mmselfsup ;;
     *)
         echo "MMDETCO_STACK must be mmpretrain or mmselfsup, got '$STACK'" >&2
@@ -115,7 +117,11 @@ else
 fi
 
 log "installing the OpenMMLab stack ($STACK) and test requirements"
-"${PIP[@]}" -r "$REQUIREMENTS" -r requirements/tests.txt \
+REQUIREMENT_ARGS=()
+for file in "${REQUIREMENTS[@]}"; do
+    REQUIREMENT_ARGS+=(-r "$file")
+done
+"${PIP[@]}" "${REQUIREMENT_ARGS[@]}" -r requirements/tests.txt \
     "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" \
     "mmcv==$MMCV_VERSION" -r requirements/build.txt
 
