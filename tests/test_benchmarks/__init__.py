@@ -28,7 +28,7 @@ SCRIPT_ENV = ('GPUS', 'GPUS_PER_NODE', 'CPUS_PER_TASK', 'SRUN_ARGS', 'PORT',
               'JOB_NAME', 'WORK_DIR', 'MIM', 'PYTHON')
 #: detection benchmarks run with another detector's own protocol (not the
 #: DetCo authors' detectron2 configs that DET_CONFIGS follow), tested in
-#: test_sparse_rcnn_and_seg.py
+#: test_sparse_rcnn_and_seg.py and test_protocol.py
 OTHER_PROTOCOL_CONFIGS = (
     'coco/sparse-rcnn_r50_fpn_300-proposals_crop-ms-3x_coco.py', )
 # the benchmark matrix (the folder demo/ belongs to the embedded demo)

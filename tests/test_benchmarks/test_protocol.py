@@ -8,6 +8,7 @@ detectron2 defaults they inherit (``detectron2/config/defaults.py``, the
 RetinaNet and RoI-head code), and of the linear probe (MMPretrain's MoCo v2
 linear config). docs/en/benchmarks.md shows the same table.
 """
+import glob
 import os.path as osp
 
 import pytest
@@ -27,6 +28,10 @@ KEYPOINT = ('coco/keypoint-rcnn_r50_fpn_ms-2x_coco.py', )
 CITYSCAPES = ('cityscapes/mask-rcnn_r50_fpn_24k_cityscapes.py', )
 LINEAR = ('../classification/imagenet/'
           'resnet50_linear-8xb32-steplr-100e_in1k.py', )
+# the paper's rows measured with other authors' protocols
+SPARSE = ('coco/sparse-rcnn_r50_fpn_300-proposals_crop-ms-3x_coco.py', )
+SEG = ('../mmsegmentation/cityscapes/'
+       'fcn-d6_r50b-d16_8xb2-90k_cityscapes-769x769.py', )
 
 C4 = C4_COCO + VOC
 RETINA = RETINA_MS + RETINA_SEMI
@@ -50,6 +55,8 @@ GROUPS = {
     'RetinaNet ms': RETINA_MS,
     'RetinaNet 12k, 1-10 %': RETINA_MS[:1] + RETINA_SEMI,
     'linear probe': LINEAR,
+    'Sparse R-CNN': SPARSE,
+    'Cityscapes FCN-16s': SEG,
     **{
         f'{model} {schedule}': (configs[i], )
         for model, configs in (('COCO C4', C4_COCO),
@@ -71,6 +78,10 @@ BACKBONE_FILES = ('Base-RCNN-C4-BN.yaml, coco_R_50_{FPN,RetinaNet}_1x.yaml, '
                   'Cityscapes/mask_rcnn_R_50_FPN.yaml')
 LINEAR_SOURCE = ('mmpretrain::mocov2/benchmarks/'
                  'resnet50_8xb32-linear-steplr-100e_in1k.py')
+# PeizeSun/SparseR-CNN projects/SparseRCNN/configs/
+SPARSE_BASE = 'SparseR-CNN Base-SparseRCNN.yaml'
+SPARSE_DETCO = 'SparseR-CNN sparsercnn.res50.300pro.3x.detco.yaml'
+MOCO_SEG = 'MoCo paper, appendix A.5 (the DetCo paper: FCN-16s as MoCo)'
 
 
 def _schedule(group, max_iters, steps, source):
@@ -311,6 +322,78 @@ PROTOCOL = [
     ('linear probe', 'lr steps', [60, 80], LINEAR_SOURCE),
     ('linear probe', 'train_cfg.max_epochs', 100, LINEAR_SOURCE),
     ('linear probe', 'train_dataloader.batch_size', 32, LINEAR_SOURCE),
+
+    # Sparse R-CNN, as the Sparse R-CNN authors ran DetCo
+    ('Sparse R-CNN', 'model.data_preprocessor.mean', [123.675, 116.28, 103.53],
+     f'{SPARSE_BASE}: MODEL.PIXEL_MEAN'),
+    ('Sparse R-CNN', 'model.data_preprocessor.std', [58.395, 57.12, 57.375],
+     f'{SPARSE_BASE}: MODEL.PIXEL_STD'),
+    ('Sparse R-CNN', 'model.data_preprocessor.bgr_to_rgb', True,
+     f'{SPARSE_DETCO}: INPUT.FORMAT RGB'),
+    ('Sparse R-CNN', 'model.backbone.style', 'pytorch',
+     f'{SPARSE_DETCO}: RESNETS.STRIDE_IN_1X1 False'),
+    ('Sparse R-CNN', 'model.backbone.frozen_stages', -1,
+     f'{SPARSE_DETCO}: BACKBONE.FREEZE_AT 0'),
+    ('Sparse R-CNN', 'model.backbone.norm_cfg.type', 'SyncBN',
+     f'{SPARSE_DETCO}: RESNETS.NORM'),
+    ('Sparse R-CNN', 'model.backbone.norm_eval', False,
+     f'{SPARSE_DETCO}: RESNETS.NORM'),
+    ('Sparse R-CNN', 'model.neck.norm_cfg', None, f'{D2}: FPN.NORM ""'),
+    ('Sparse R-CNN', 'model.rpn_head.num_proposals', 300,
+     f'{SPARSE_DETCO}: SparseRCNN.NUM_PROPOSALS'),
+    ('Sparse R-CNN', 'model.roi_head.bbox_roi_extractor.roi_layer.output_size',
+     7, f'{SPARSE_BASE}: ROI_BOX_HEAD.POOLER_RESOLUTION'),
+    ('Sparse R-CNN',
+     'model.roi_head.bbox_roi_extractor.roi_layer.sampling_ratio', 2,
+     f'{SPARSE_BASE}: ROI_BOX_HEAD.POOLER_SAMPLING_RATIO'),
+    ('Sparse R-CNN', 'optim_wrapper.optimizer.type', 'AdamW',
+     f'{SPARSE_BASE}: SOLVER.OPTIMIZER'),
+    ('Sparse R-CNN', 'optim_wrapper.optimizer.lr', 2.5e-5,
+     f'{SPARSE_BASE}: SOLVER.BASE_LR'),
+    ('Sparse R-CNN', 'optim_wrapper.optimizer.weight_decay', 1e-4,
+     f'{SPARSE_BASE}: SOLVER.WEIGHT_DECAY'),
+    ('Sparse R-CNN', 'optim_wrapper.clip_grad.max_norm', 1,
+     f'{SPARSE_BASE}: SOLVER.CLIP_GRADIENTS (full_model, 1.0)'),
+    ('Sparse R-CNN', 'train_dataloader.batch_size', 2,
+     f'{SPARSE_BASE}: SOLVER.IMS_PER_BATCH 16 (8 GPUs)'),
+    ('Sparse R-CNN', 'train_dataloader.dataset.filter_cfg.filter_empty_gt',
+     False, f'{SPARSE_BASE}: DATALOADER.FILTER_EMPTY_ANNOTATIONS'),
+    ('Sparse R-CNN', 'warm-up start factor', 0.01,
+     f'{SPARSE_BASE}: SOLVER.WARMUP_FACTOR'),
+    ('Sparse R-CNN', 'warm-up iterations', 1000,
+     f'{SPARSE_BASE}: SOLVER.WARMUP_ITERS'),
+    *_schedule('Sparse R-CNN', 270000, [210000, 250000], SPARSE_DETCO),
+    ('Sparse R-CNN', 'precise BN iterations', 200,
+     f'{SPARSE_DETCO}: TEST.PRECISE_BN.ENABLED; {D2}: NUM_ITER'),
+    ('Sparse R-CNN', 'train flip prob', 0.5,
+     f'{D2}: INPUT.RANDOM_FLIP horizontal'),
+    ('Sparse R-CNN', 'test scale', (1333, 800),
+     f'{D2}: INPUT.MIN_SIZE_TEST, MAX_SIZE_TEST'),
+
+    # Cityscapes semantic segmentation, MoCo's FCN-16s protocol
+    ('Cityscapes FCN-16s', 'model.backbone.depth', 50, MOCO_SEG),
+    ('Cityscapes FCN-16s', 'model.backbone.style', 'pytorch', MOCO_SEG),
+    ('Cityscapes FCN-16s', 'model.backbone.strides', (1, 2, 2, 1),
+     f'{MOCO_SEG}: conv5 stride 1'),
+    ('Cityscapes FCN-16s', 'model.backbone.dilations', (1, 1, 1, 2),
+     f'{MOCO_SEG}: conv5 dilation 2'),
+    ('Cityscapes FCN-16s', 'model.backbone.frozen_stages', -1, MOCO_SEG),
+    ('Cityscapes FCN-16s', 'model.backbone.norm_cfg.type', 'SyncBN',
+     MOCO_SEG),
+    ('Cityscapes FCN-16s', 'model.decode_head.num_convs', 2,
+     f'{MOCO_SEG}: two 3x3 convs'),
+    ('Cityscapes FCN-16s', 'model.decode_head.channels', 256,
+     f'{MOCO_SEG}: 256 channels'),
+    ('Cityscapes FCN-16s', 'model.decode_head.dilation', 6,
+     f'{MOCO_SEG}: dilation 6'),
+    ('Cityscapes FCN-16s', 'model.decode_head.num_classes', 19, MOCO_SEG),
+    ('Cityscapes FCN-16s', 'optim_wrapper.optimizer.lr', 0.01, MOCO_SEG),
+    ('Cityscapes FCN-16s', 'optim_wrapper.optimizer.weight_decay', 1e-4,
+     MOCO_SEG),
+    ('Cityscapes FCN-16s', 'train_dataloader.batch_size', 2,
+     f'{MOCO_SEG}: batch 16 (8 GPUs)'),
+    *_schedule('Cityscapes FCN-16s', 90000, [63000, 81000],
+               f'{MOCO_SEG}: 90k, x0.1 at 70 % and 90 %'),
 ]
 
 
@@ -432,11 +515,18 @@ def violations(cfg, name: str) -> list:
 def test_protocol_covers_every_benchmark_config():
     assert sorted(DET) == sorted(
         osp.relpath(p, config_path('')) for p in DET_CONFIGS)
+    assert sorted(DET + SPARSE) == sorted(
+        osp.relpath(p, config_path(''))
+        for folder in ('voc0712', 'coco', 'cityscapes')
+        for p in glob.glob(config_path(f'{folder}/*.py')))
     assert {group for group, *_ in PROTOCOL} == set(GROUPS)
 
 
-@pytest.mark.parametrize('name', DET + LINEAR)
+@pytest.mark.parametrize('name', DET + LINEAR + SPARSE + SEG)
 def test_config_follows_the_authors_protocol(name):
+    if name in SEG:
+        pytest.importorskip(
+            'mmseg', reason='MMSegmentation is not installed (mmdetco[seg])')
     assert violations(load_config(config_path(name)), name) == []
 
 
