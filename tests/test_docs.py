@@ -226,15 +226,14 @@ def shell_usage(script: str) -> Tuple[int, int, Optional[int], str]:
     refs = {int(k) for k in re.findall(r'\$\{?([1-9])', body)}
     optional = {int(k) for k in re.findall(r'\$\{(\d):-', body)}
     target = ''
-    m = re.search(r'exec "\$\(dirname "\$0"\)/([\w.-]+\.sh)"', body)
+    m = re.search(r'(?:\$ROOT/|"\$\(dirname "\$0"\)/)([\w/.-]+\.py)', body)
     if m:
-        target = shell_usage(osp.join(osp.dirname(script), m.group(1)))[3]
-    else:
-        m = re.search(r'(?:\$ROOT/|"\$\(dirname "\$0"\)/)([\w/.-]+\.py)',
-                      body)
-        if m:
-            base = '' if '$ROOT' in m.group(0) else osp.dirname(script)
-            target = osp.join(base, m.group(1))
+        base = '' if '$ROOT' in m.group(0) else osp.dirname(script)
+        target = osp.join(base, m.group(1))
+    m = re.search(r'^benchmark_args (dist|slurm) ', body, re.M)
+    if m:  # tools/benchmarks/launch.sh: [PARTITION] CFG PRETRAIN [GPUS] [args]
+        required = 2 if m.group(1) == 'dist' else 3
+        return required, required + 1, required + 2, target
     most = max(refs, default=0)
     return len(refs - optional), most, int(forward.group(1)) if forward \
         else None, target

@@ -138,7 +138,7 @@ def train_script_options(cfg_path: str, checkpoint: str, *extra:
 
 def pretrain_work_dir(cfg_path: str, pretrain: str, cwd: str = ROOT) -> str:
     """The default work dir of the training scripts
-    (tools/benchmarks/mmdetection/pretrain_work_dir.sh): the config name,
+    (``pretrain_work_dir`` in tools/benchmarks/launch.sh): the config name,
     then the pre-training's folder and name and a hash of its absolute
     path."""
     path = osp.normpath(osp.join(cwd, pretrain))

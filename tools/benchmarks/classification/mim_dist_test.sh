@@ -18,31 +18,7 @@
 set -e
 set -x
 
-if [ $# -lt 2 ]; then
-    echo "usage: [GPUS=8] $0 CFG CHECKPOINT [GPUS] [test.py args]" >&2
-    exit 2
-fi
-if ! [[ ${3:-} =~ ^[0-9]+$ ]]; then
-    # no GPUS argument: the environment's GPUS, default 8
-    CFG=$1 CHECKPOINT=$2
-    shift 2
-    set -- "$CFG" "$CHECKPOINT" "${GPUS:-8}" "$@"
-fi
-CFG=$1
-CHECKPOINT=$2
-GPUS=$3
-ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-WORK_DIR=${WORK_DIR:-$(dirname "$CHECKPOINT")}
-MIM=${MIM:-mim}
-
-export PYTHONPATH="$ROOT":$PYTHONPATH
-if command -v "$MIM" > /dev/null 2>&1; then
-    "$MIM" test mmpretrain "$CFG" --checkpoint "$CHECKPOINT" \
-        --launcher pytorch -G "$GPUS" ${PORT:+--port "$PORT"} \
-        --work-dir "$WORK_DIR" "${@:4}"
-else
-    "${PYTHON:-python}" -m torch.distributed.run --nproc_per_node="$GPUS" \
-        --master_port="${PORT:-29500}" \
-        "$ROOT/tools/benchmarks/classification/test.py" "$CFG" "$CHECKPOINT" \
-        --launcher pytorch --work-dir "$WORK_DIR" "${@:4}"
-fi
+# shellcheck source=../launch.sh
+source "$(dirname "$0")/../launch.sh"
+benchmark_args dist test "$@"
+benchmark_test mmpretrain "$ROOT/tools/benchmarks/classification/test.py"

@@ -13,19 +13,10 @@
 # query backbone `backbone.*` of PRETRAIN also initialises the shared head
 # (res5 = `layer4.*`, from `backbone.layer4.*`).
 set -e
+set -x
 
-if [ $# -lt 2 ]; then
-    echo "usage: [GPUS=8] $0 CFG PRETRAIN [GPUS] [train.py args]" >&2
-    exit 2
-fi
-if ! [[ ${3:-} =~ ^[0-9]+$ ]]; then
-    # no GPUS argument: the environment's GPUS, default 8
-    CFG=$1 PRETRAIN=$2
-    shift 2
-    set -- "$CFG" "$PRETRAIN" "${GPUS:-8}" "$@"
-fi
-PRETRAIN=$2
-exec "$(dirname "$0")/mim_dist_train_fpn.sh" "$1" "$2" "$3" \
-    model.roi_head.shared_head.init_cfg.type=Pretrained \
-    model.roi_head.shared_head.init_cfg.checkpoint="$PRETRAIN" \
-    model.roi_head.shared_head.init_cfg.prefix=backbone. "${@:4}"
+# shellcheck source=../launch.sh
+source "$(dirname "$0")/../launch.sh"
+benchmark_args dist train "$@"
+benchmark_train mmdet "$ROOT/tools/benchmarks/mmdetection/train.py" \
+    backbone roi_head.shared_head

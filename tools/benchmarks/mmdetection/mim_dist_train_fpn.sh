@@ -21,48 +21,15 @@
 # model.roi_head.shared_head with C4). PretrainedBackboneCheckHook stops the
 # run before its first iteration if the backbone did not load. Work dir:
 # work_dirs/benchmarks/<cfg name>/<pretrain dir>_<pretrain name>-<hash of
-# its absolute path> (pretrain_work_dir.sh; WORK_DIR overrides it).
+# its absolute path> (pretrain_work_dir in ../launch.sh; WORK_DIR
+# overrides it).
 # Env: GPUS, PORT (master port), MIM (default mim), WORK_DIR.
 # Without mim, runs tools/benchmarks/mmdetection/train.py (the same training)
 # with torch.distributed.run.
 set -e
 set -x
 
-if [ $# -lt 2 ]; then
-    echo "usage: [GPUS=8] $0 CFG PRETRAIN [GPUS] [train.py args]" >&2
-    exit 2
-fi
-if ! [[ ${3:-} =~ ^[0-9]+$ ]]; then
-    # no GPUS argument: the environment's GPUS, default 8
-    CFG=$1 PRETRAIN=$2
-    shift 2
-    set -- "$CFG" "$PRETRAIN" "${GPUS:-8}" "$@"
-fi
-CFG=$1
-PRETRAIN=$2
-GPUS=$3
-ROOT="$(cd "$(dirname "$0")/../../.." && pwd)"
-# shellcheck source=pretrain_work_dir.sh
-source "$ROOT/tools/benchmarks/mmdetection/pretrain_work_dir.sh"
-WORK_DIR=${WORK_DIR:-$(pretrain_work_dir "$CFG" "$PRETRAIN")}
-MIM=${MIM:-mim}
-
-ARGS=(
-    --work-dir "$WORK_DIR"
-    --cfg-options
-    model.backbone.init_cfg.type=Pretrained
-    model.backbone.init_cfg.checkpoint="$PRETRAIN"
-    model.backbone.init_cfg.prefix=backbone.
-    "${@:4}"
-)
-
-export PYTHONPATH="$ROOT":$PYTHONPATH
-if command -v "$MIM" > /dev/null 2>&1; then
-    "$MIM" train mmdet "$CFG" --launcher pytorch -G "$GPUS" \
-        ${PORT:+--port "$PORT"} "${ARGS[@]}"
-else
-    "${PYTHON:-python}" -m torch.distributed.run --nproc_per_node="$GPUS" \
-        --master_port="${PORT:-29500}" \
-        "$ROOT/tools/benchmarks/mmdetection/train.py" "$CFG" \
-        --launcher pytorch "${ARGS[@]}"
-fi
+# shellcheck source=../launch.sh
+source "$(dirname "$0")/../launch.sh"
+benchmark_args dist train "$@"
+benchmark_train mmdet "$ROOT/tools/benchmarks/mmdetection/train.py" backbone

@@ -10,19 +10,10 @@
 # the query backbone `backbone.*` of PRETRAIN also initialises the shared
 # head (res5 from `backbone.layer4.*`).
 set -e
+set -x
 
-if [ $# -lt 3 ]; then
-    echo "usage: [GPUS=8] $0 PARTITION CFG PRETRAIN [train.py args]" >&2
-    exit 2
-fi
-if ! [[ ${4:-} =~ ^[0-9]+$ ]]; then
-    # no GPUS argument: the environment's GPUS, default 8
-    PARTITION=$1 CFG=$2 PRETRAIN=$3
-    shift 3
-    set -- "$PARTITION" "$CFG" "$PRETRAIN" "${GPUS:-8}" "$@"
-fi
-PRETRAIN=$3
-exec "$(dirname "$0")/mim_slurm_train_fpn.sh" "$1" "$2" "$3" "$4" \
-    model.roi_head.shared_head.init_cfg.type=Pretrained \
-    model.roi_head.shared_head.init_cfg.checkpoint="$PRETRAIN" \
-    model.roi_head.shared_head.init_cfg.prefix=backbone. "${@:5}"
+# shellcheck source=../launch.sh
+source "$(dirname "$0")/../launch.sh"
+benchmark_args slurm train "$@"
+benchmark_train mmdet "$ROOT/tools/benchmarks/mmdetection/train.py" \
+    backbone roi_head.shared_head
