@@ -12,6 +12,7 @@ from torch import nn
 
 pytest.importorskip('mmdet')
 from mmdetco.det import PreciseBNHook  # noqa: E402
+from mmdetco.utils import load_checkpoint_safely  # noqa: E402
 
 NUM_ITERS, MAX_ITERS, BATCH = 3, 4, 4
 
@@ -85,9 +86,8 @@ def test_statistics_after_the_last_iteration(tmp_path):
     torch.testing.assert_close(model.bn.running_var, var)
     assert model.bn.momentum == 0.1  # restored
     # the last checkpoint was written after the update
-    state = torch.load(
-        osp.join(str(tmp_path), f'iter_{MAX_ITERS}.pth'),
-        weights_only=False)['state_dict']
+    state = load_checkpoint_safely(
+        osp.join(str(tmp_path), f'iter_{MAX_ITERS}.pth'))['state_dict']
     torch.testing.assert_close(state['bn.running_mean'], mean)
 
 
