@@ -2,20 +2,42 @@
 # make demo            - set up .venv if needed, then run the embedded demo
 # make test-mmselfsup  - set up .venv-mmselfsup (MMSelfSup 1.x) too, then run
 #                        the tests of that environment, against .venv
+# make test-classic    - set up .venv-classic (the classic OpenMMLab GPU stack:
+#                        Python 3.10, torch 2.1.2, docs/en/gpu_install.md) if
+#                        needed, then run the test suite there
+# make mmcv-cuda       - build mmcv with CUDA ops in .venv-cuda (slow, not in
+#                        CI; TORCH_CUDA_ARCH_LIST, default 9.0)
 # make docs            - install requirements/docs.txt into .venv, then build
 #                        docs/en to docs/en/_build/html (warnings are errors)
 VENV ?= .venv
 VENV_MMSELFSUP ?= .venv-mmselfsup
+VENV_CLASSIC ?= .venv-classic
+VENV_CUDA ?= .venv-cuda
+# a Python 3.10: python3.10 if it runs, else pyenv's
+PYTHON_CLASSIC ?= $(shell for p in python3.10 \
+	$$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do \
+	$$p -c '' 2>/dev/null && echo $$p && break; done)
 PYTHON := $(VENV)/bin/python
 export VENV
 
-.PHONY: setup setup-mmselfsup test test-mmselfsup demo lint docs
+.PHONY: setup setup-mmselfsup setup-classic test test-mmselfsup test-classic \
+	mmcv-cuda demo lint docs
 
 setup:
 	bash tools/setup_env.sh
 
 setup-mmselfsup:
 	MMDETCO_STACK=mmselfsup VENV=$(VENV_MMSELFSUP) bash tools/setup_env.sh
+
+setup-classic:
+	@test -n "$(PYTHON_CLASSIC)" || { echo "no Python 3.10 found:" \
+		"set PYTHON_CLASSIC=/path/to/python3.10" >&2; exit 1; }
+	PYTHON=$(PYTHON_CLASSIC) TORCH_VERSION=2.1.2 TORCHVISION_VERSION=0.16.2 \
+		VENV=$(VENV_CLASSIC) bash tools/setup_env.sh
+
+mmcv-cuda:
+	FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST=$${TORCH_CUDA_ARCH_LIST:-9.0} \
+		VENV=$(VENV_CUDA) bash tools/setup_env.sh
 
 test: setup
 	$(PYTHON) -m pytest tests
@@ -24,6 +46,9 @@ test: setup
 test-mmselfsup: setup setup-mmselfsup
 	MMDETCO_MAIN_PYTHON=$(abspath $(PYTHON)) $(VENV_MMSELFSUP)/bin/python \
 		-m pytest --confcutdir=tests/test_mmselfsup tests/test_mmselfsup
+
+test-classic: setup-classic
+	$(VENV_CLASSIC)/bin/python -m pytest tests
 
 demo: setup
 	$(PYTHON) tools/run_demo.py

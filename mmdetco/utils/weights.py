@@ -36,6 +36,8 @@ from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 
+from .checkpoint import load_weights_only
+
 BACKBONE_PREFIX = 'backbone.'
 MOMENTUM_ENCODER_PREFIXES = ('encoder_k.', 'momentum_encoder.', 'target_net.')
 #: The keys of a bare torchvision ResNet backbone (no classifier ``fc``).
@@ -73,7 +75,7 @@ def load_checkpoint_safely(path: str) -> dict:
     if not osp.isfile(path):
         raise FileNotFoundError(f'Checkpoint {path} does not exist.')
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
+        return load_weights_only(path, map_location='cpu')
     except Exception as exc:  # the errors on garbage are many and vary
         raise ValueError(
             f'Cannot load {path} safely with torch.load(weights_only=True); '

@@ -3,6 +3,7 @@
 checked on CPU tensors against the CPU pipeline it replaces."""
 import os.path as osp
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 
 import mmdetco  # noqa: F401
 from mmdetco.models.utils import DetCoViewAugmentation
+from mmdetco.models.utils.view_augmentation import draw_params
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DEMO = osp.join(ROOT, 'configs', 'detco',
@@ -216,3 +218,51 @@ def test_processes_draw_their_own_augmentations(monkeypatch):
     with torch.autocast('cpu', dtype=torch.bfloat16):
         torch.manual_seed(0)
         assert torch.equal(aug(views, num_patches=0)[0], rank0)
+
+
+@pytest.mark.parametrize('applied', [[1, 0, 1, 1], [1, 1, 1, 1], [0] * 4])
+def test_draw_params_gives_every_image_its_row(applied):
+    """Every per-image parameter has a row per image (also when kornia
+    draws the factors for the applied images only), each repeated."""
+    kornia = pytest.importorskip('kornia')
+    jitter = kornia.augmentation.ColorJitter(0.4, 0.4, 0.4, 0.1, p=0.5)
+    real = jitter.forward_parameters
+    applied = torch.tensor(applied, dtype=torch.bool)
+
+    def only_applied(shape):
+        params = real(shape)
+        params['batch_prob'] = applied
+        for name in ('brightness', 'contrast', 'saturation', 'hue'):
+            params[f'{name}_factor'] = params[f'{name}_factor'][applied]
+        return params
+
+    jitter.forward_parameters = only_applied
+    params = draw_params(jitter, (4, 3, 8, 8), repeats=3)
+    assert params['batch_prob'].tolist() == applied.repeat_interleave(
+        3).tolist()
+    for name in ('brightness', 'contrast', 'saturation', 'hue'):
+        factor = params[f'{name}_factor']
+        assert factor.shape[0] == 12
+        assert (factor[~applied.repeat_interleave(3)] == 0).all()
+        assert torch.equal(factor[0::3], factor[2::3])
+    assert params['forward_input_shape'].tolist() == [12, 3, 8, 8]
+
+
+def test_blur_params_repeat_per_patch():
+    """The blur's sigma is drawn per patch set and shared by its patches."""
+    kornia = pytest.importorskip('kornia')
+    blur = kornia.augmentation.RandomGaussianBlur(5, (0.1, 2.0), p=1.)
+    params = draw_params(blur, (2, 3, 8, 8), repeats=4)
+    sigma = params['sigma']
+    assert sigma.shape[0] == 8 and (sigma[:4] == sigma[0]).all()
+    assert not torch.equal(sigma[0], sigma[4])
+
+
+def test_without_kornia_the_error_names_the_extra(monkeypatch):
+    """kornia is imported only when the augmentation is configured; without
+    it the error names the extra to install."""
+    monkeypatch.setitem(sys.modules, 'kornia', None)
+    from mmdetco.models.utils import DetCoDataPreprocessor
+    DetCoDataPreprocessor(bgr_to_rgb=True)  # no augmentation: no kornia
+    with pytest.raises(ImportError, match=r'mmdetco\[gpuaug\].*kornia>='):
+        augmentation()

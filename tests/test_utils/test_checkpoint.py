@@ -52,3 +52,22 @@ def test_the_allow_list_stays_minimal():
     assert len(names) == 8
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in names
     assert not any('eval' in n or 'exec' in n or 'system' in n for n in names)
+
+
+def test_mmengine_reads_its_checkpoints_and_refuses_others(
+        mmengine_checkpoint, tmp_path):
+    """mmengine's own loader (resume, ``load_from``, ``Pretrained``) reads
+    its training checkpoints and refuses other globals, on every torch."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    import mmdetco  # noqa: F401
+    ckpt = CheckpointLoader.load_checkpoint(mmengine_checkpoint, 'cpu')
+    assert ckpt['meta']['iter'] == 3
+    unsafe = tmp_path / 'unsafe.pth'
+    torch.save(dict(state_dict={}, bad=Unsafe()), unsafe)
+    with pytest.raises(Exception, match='(?is)weights.only.*GLOBAL.*Unsafe'):
+        CheckpointLoader.load_checkpoint(str(unsafe), 'cpu')
+
+
+class Unsafe:
+    """A type that no allow-list has."""

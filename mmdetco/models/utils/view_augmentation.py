@@ -2,40 +2,68 @@
 import math
 from typing import Dict, List, Optional, Sequence
 
-import kornia.augmentation as K
 import torch
 import torch.nn as nn
-from kornia.enhance import (adjust_brightness_accumulative,
-                            adjust_contrast_with_mean_subtraction, adjust_hue,
-                            adjust_saturation_with_gray_subtraction)
 from mmengine.dist import get_rank
 
 from ...utils import join_views, split_views
 
-# the parameters of kornia's blur drawn per image (the others per call)
-_PER_IMAGE = ('sigma', 'batch_prob')
+#: The kornia versions tested (the ``gpuaug`` extra of setup.cfg).
+KORNIA_REQUIREMENT = 'kornia>=0.7.4,<0.10'
+
+#: kornia's parameters drawn per image (the others are drawn per call).
+_PER_IMAGE = ('batch_prob', 'sigma', 'brightness_factor', 'contrast_factor',
+              'saturation_factor', 'hue_factor')
 
 
-def _repeat_per_image(params: Dict[str, torch.Tensor], repeats: int,
-                      shape: torch.Size) -> Dict[str, torch.Tensor]:
-    """Repeat the per-image parameters of a kornia augmentation ``repeats``
-    times each, for an input of ``shape``."""
-    params = {
-        name:
-        value.repeat_interleave(repeats, 0) if name in _PER_IMAGE else value
-        for name, value in params.items()
-    }
+def import_kornia():
+    """kornia, or an ImportError that names the extra to install."""
+    try:
+        import kornia
+    except ImportError as exc:
+        raise ImportError(
+            'The device-side view augmentation (DetCoDataPreprocessor\'s '
+            '`augmentation`, the *_gpuaug.py configs) needs kornia: pip '
+            f'install "mmdetco[gpuaug]" ({KORNIA_REQUIREMENT}).') from exc
+    return kornia
+
+
+def draw_params(augmentation: nn.Module, shape: Sequence[int],
+                repeats: int = 1) -> Dict[str, torch.Tensor]:
+    """Draw the parameters of a kornia augmentation for ``shape[0]`` images
+    and repeat each image's ``repeats`` times.
+
+    The one place that reads kornia's parameter dict: every per-image
+    parameter gets one row per image (kornia < 0.8.3 draws the factors of
+    ``ColorJitter`` only for the images it applies to) and
+    ``forward_input_shape`` is that of the repeated batch.
+    """
+    params = augmentation.forward_parameters(torch.Size(shape))
+    applied = params['batch_prob'].bool()
+    for name in _PER_IMAGE:
+        value = params.get(name)
+        if value is None:
+            continue
+        if len(value) != len(applied):
+            full = value.new_zeros((len(applied), *value.shape[1:]))
+            full[applied.to(value.device)] = value
+            value = full
+        params[name] = value.repeat_interleave(repeats, 0)
     params['forward_input_shape'] = torch.tensor(
-        shape, device=params['forward_input_shape'].device)
+        (shape[0] * repeats, *shape[1:]),
+        device=params['forward_input_shape'].device)
     return params
 
 
-#: The four steps of kornia's ``ColorJitter`` (torchvision's formulas), in
-#: its order of the factors: brightness, contrast, saturation, hue (turns).
-_STEPS = (adjust_brightness_accumulative,
-          adjust_contrast_with_mean_subtraction,
-          adjust_saturation_with_gray_subtraction,
-          lambda x, turns: adjust_hue(x, turns * 2 * math.pi))
+def _jitter_steps() -> tuple:
+    """The four steps of kornia's ``ColorJitter`` (torchvision's formulas),
+    in its order of the factors: brightness, contrast, saturation, hue
+    (turns)."""
+    enhance = import_kornia().enhance
+    return (enhance.adjust_brightness_accumulative,
+            enhance.adjust_contrast_with_mean_subtraction,
+            enhance.adjust_saturation_with_gray_subtraction,
+            lambda x, turns: enhance.adjust_hue(x, turns * 2 * math.pi))
 
 
 class DetCoViewAugmentation(nn.Module):
@@ -79,6 +107,7 @@ class DetCoViewAugmentation(nn.Module):
                  grayscale: Optional[dict] = None,
                  blur: Optional[dict] = None) -> None:
         super().__init__()
+        K = import_kornia().augmentation
         self.color_jitter = self.grayscale = self.blur = None
         if color_jitter is not None:
             cfg = dict(color_jitter)
@@ -140,26 +169,28 @@ class DetCoViewAugmentation(nn.Module):
             x = self._jitter(x)
         if self.grayscale is not None:
             x = self.grayscale(x)
-        x = x.reshape(num, c, h, n, w).permute(0, 3, 1, 2, 4).flatten(0, 1)
+        # contiguous: kornia < 0.8 views the blur's input as it is laid out
+        x = x.reshape(num, c, h, n, w).permute(0, 3, 1, 2,
+                                               4).flatten(0, 1).contiguous()
         if self.blur is not None:
-            params = self.blur.forward_parameters(torch.Size((num, c, h, w)))
-            x = self.blur(x, params=_repeat_per_image(params, n, x.shape))
+            x = self.blur(x, params=draw_params(self.blur, (num, c, h, w), n))
         return x.unflatten(0, (num, n)) * 255.
 
     def _jitter(self, x: torch.Tensor) -> torch.Tensor:
         """Colour jitter with the factors of kornia's ``ColorJitter`` and an
         order of the four steps drawn per image (kornia draws one order per
         batch), applied with kornia's functions of those steps."""
-        params = self.color_jitter.forward_parameters(x.shape)
+        params = draw_params(self.color_jitter, x.shape)
         applied = params['batch_prob'].cpu().bool()
         factors = [
             params[f'{name}_factor'].to(x)
             for name in ('brightness', 'contrast', 'saturation', 'hue')
         ]
         orders = torch.rand(x.shape[0], 4).argsort(dim=1)
+        steps = list(zip(_jitter_steps(), factors))
         x = x.clone()
         for position in range(4):
-            for step, (adjust, factor) in enumerate(zip(_STEPS, factors)):
+            for step, (adjust, factor) in enumerate(steps):
                 index = ((orders[:, position] == step)
                          & applied).nonzero()[:, 0].to(x.device)
                 if len(index):
