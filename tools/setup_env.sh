@@ -102,7 +102,7 @@ else
     "${PIP[@]}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "${TORCH_SPECS[@]}"
 fi
 # pinned from here on, so that no later install changes them
-TORCH_PINS=($("$PY" -c 'import torch, torchvision; print(f"torch=={torch.__version__} torchvision=={torchvision.__version__}")'))
+TORCH_PINS=($("$PY" -c 'from importlib.metadata import version; print(*(f"{p}=={version(p)}" for p in ("torch", "torchvision")))'))
 
 eval "$("$PY" tools/misc/mmcv_build_plan.py "$MMCV_VERSION")"
 has_mmcv() {  # the installed mmcv is $MMCV_VERSION with the planned ops

@@ -20,6 +20,7 @@ the visible GPUs. ``FORCE_CUDA=1`` makes a missing piece an error,
 
 Usage: python tools/misc/mmcv_build_plan.py MMCV_VERSION
 """
+import argparse
 import glob
 import os
 import os.path as osp
@@ -138,9 +139,10 @@ def plan(mmcv_version: str, env: Dict[str, str]) -> Dict[str, str]:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        raise SystemExit(__doc__.split('Usage: ')[1])
-    for name, value in plan(sys.argv[1], dict(os.environ)).items():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('mmcv_version', help='e.g. 2.1.0')
+    args = parser.parse_args()
+    for name, value in plan(args.mmcv_version, dict(os.environ)).items():
         print(f'{name}={shlex.quote(value)}')
 
 
