@@ -222,10 +222,12 @@ def test_processes_draw_their_own_augmentations(monkeypatch):
 
 @pytest.mark.parametrize('applied', [[1, 0, 1, 1], [1, 1, 1, 1], [0] * 4])
 def test_draw_params_gives_every_image_its_row(applied):
-    """Every per-image parameter has a row per image (also when kornia
-    draws the factors for the applied images only), each repeated."""
+    """To read: every per-image parameter has a row per image (also where
+    kornia draws the factors for the applied images only), each
+    repeated."""
     kornia = pytest.importorskip('kornia')
-    jitter = kornia.augmentation.ColorJitter(0.4, 0.4, 0.4, 0.1, p=0.5)
+    # drawn for every image (p=1), then as kornia < 0.8.3 gives them
+    jitter = kornia.augmentation.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.)
     real = jitter.forward_parameters
     applied = torch.tensor(applied, dtype=torch.bool)
 
@@ -237,7 +239,7 @@ def test_draw_params_gives_every_image_its_row(applied):
         return params
 
     jitter.forward_parameters = only_applied
-    params = draw_params(jitter, (4, 3, 8, 8), repeats=3)
+    params = draw_params(jitter, (4, 3, 8, 8), repeats=3, every_image=True)
     assert params['batch_prob'].tolist() == applied.repeat_interleave(
         3).tolist()
     for name in ('brightness', 'contrast', 'saturation', 'hue'):
@@ -248,14 +250,23 @@ def test_draw_params_gives_every_image_its_row(applied):
     assert params['forward_input_shape'].tolist() == [12, 3, 8, 8]
 
 
-def test_blur_params_repeat_per_patch():
-    """The blur's sigma is drawn per patch set and shared by its patches."""
+@pytest.mark.parametrize('prob', [1., 0.5])
+def test_blur_params_repeat_per_patch(prob):
+    """The blur's sigma is drawn per patch set, shared by its patches and
+    passed back to kornia in its own form (also where some sets are not
+    blurred)."""
     kornia = pytest.importorskip('kornia')
-    blur = kornia.augmentation.RandomGaussianBlur(5, (0.1, 2.0), p=1.)
-    params = draw_params(blur, (2, 3, 8, 8), repeats=4)
-    sigma = params['sigma']
-    assert sigma.shape[0] == 8 and (sigma[:4] == sigma[0]).all()
-    assert not torch.equal(sigma[0], sigma[4])
+    torch.manual_seed(0)
+    blur = kornia.augmentation.RandomGaussianBlur(5, (0.1, 2.0), p=prob)
+    params = draw_params(blur, (6, 3, 8, 8), repeats=4)
+    applied = params['batch_prob'].bool()
+    assert applied.shape == (24, ) and 0 < applied.sum() <= 24
+    sigma = params['sigma'].reshape(-1, 4, *params['sigma'].shape[1:])
+    assert (sigma == sigma[:, :1]).all() and not (sigma == sigma[0]).all()
+    x = torch.rand(24, 3, 8, 8)
+    out = blur(x, params=params)
+    assert torch.equal(out[~applied], x[~applied])
+    assert not torch.equal(out[applied], x[applied])
 
 
 def test_without_kornia_the_error_names_the_extra(monkeypatch):

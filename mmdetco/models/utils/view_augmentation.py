@@ -28,15 +28,18 @@ def import_kornia():
     return kornia
 
 
-def draw_params(augmentation: nn.Module, shape: Sequence[int],
-                repeats: int = 1) -> Dict[str, torch.Tensor]:
+def draw_params(augmentation: nn.Module,
+                shape: Sequence[int],
+                repeats: int = 1,
+                every_image: bool = False) -> Dict[str, torch.Tensor]:
     """Draw the parameters of a kornia augmentation for ``shape[0]`` images
-    and repeat each image's ``repeats`` times.
+    and repeat each image's ``repeats`` times, for an input of
+    ``shape[0] * repeats`` images.
 
-    The one place that reads kornia's parameter dict: every per-image
-    parameter gets one row per image (kornia < 0.8.3 draws the factors of
-    ``ColorJitter`` only for the images it applies to) and
-    ``forward_input_shape`` is that of the repeated batch.
+    The one place that reads kornia's parameter dict. kornia < 0.8.3 draws
+    the per-image parameters for the images it applies to only;
+    ``every_image`` gives them a row per image (0 for the others) to read,
+    not to pass back to kornia.
     """
     params = augmentation.forward_parameters(torch.Size(shape))
     applied = params['batch_prob'].bool()
@@ -44,7 +47,7 @@ def draw_params(augmentation: nn.Module, shape: Sequence[int],
         value = params.get(name)
         if value is None:
             continue
-        if len(value) != len(applied):
+        if every_image and len(value) != len(applied):
             full = value.new_zeros((len(applied), *value.shape[1:]))
             full[applied.to(value.device)] = value
             value = full
@@ -180,7 +183,7 @@ class DetCoViewAugmentation(nn.Module):
         """Colour jitter with the factors of kornia's ``ColorJitter`` and an
         order of the four steps drawn per image (kornia draws one order per
         batch), applied with kornia's functions of those steps."""
-        params = draw_params(self.color_jitter, x.shape)
+        params = draw_params(self.color_jitter, x.shape, every_image=True)
         applied = params['batch_prob'].cpu().bool()
         factors = [
             params[f'{name}_factor'].to(x)
