@@ -36,6 +36,14 @@ FORMAT_VERSION = 1
 MIN_VISIBLE_FRACTION = 0.3
 MIN_VISIBLE_PIXELS = 40
 
+#: The side of the dominant shape of an object-centric pre-training image,
+#: as a fraction of the image side (:func:`render_object_image`).
+OBJECT_SCALE = (0.45, 0.8)
+#: The kinds of pre-training image (``generate_demo_data(pretrain_images=)``).
+PRETRAIN_IMAGES = ('scenes', 'objects')
+#: The background pool of the object-centric images, unless given.
+OBJECT_BACKGROUNDS = 32
+
 JPEG_QUALITY = 92
 SPLITS = ('pretrain', 'train', 'val')
 _SPLIT_IDS = {name: i for i, name in enumerate(SPLITS)}
@@ -183,16 +191,22 @@ def _shape_polygons(rng: np.random.Generator,
     raise ValueError(f'Unknown shape {name!r}.')
 
 
-def _shape_mask(rng: np.random.Generator, name: str, size: int,
-                scale: float) -> Tuple[np.ndarray, int, dict]:
-    """Rasterise a random instance of shape ``name``.
+def _shape_mask(rng: np.random.Generator,
+                name: str,
+                size: int,
+                scale: float,
+                centre: Optional[Tuple[float, float]] = None
+                ) -> Tuple[np.ndarray, int, dict]:
+    """Rasterise a random instance of shape ``name`` (at a random centre
+    unless ``centre`` is given).
 
     Returns the mask inside the image, the full area of the shape (also the
     part outside the image) and its geometry (centre, scale, angle).
     """
     pad = int(np.ceil(scale)) + 2
     half = scale / 2
-    cx, cy = rng.uniform(half * 0.4, size - half * 0.4, 2)
+    cx, cy = rng.uniform(half * 0.4, size - half * 0.4, 2) \
+        if centre is None else centre
     angle = rng.uniform(0, 2 * np.pi)
     rot = np.array([[np.cos(angle), -np.sin(angle)],
                     [np.sin(angle), np.cos(angle)]])
@@ -297,11 +311,8 @@ def render_scene(rng: np.random.Generator,
     """
     if size < 64:
         raise ValueError(f'render_scene: size must be >= 64, got {size}.')
-    if background is None:
-        img = _background(rng, size)
-    else:
-        img = np.rot90(background, int(rng.integers(4)))
-        img = (img[:, ::-1] if rng.random() < 0.5 else img).copy()
+    img = _background(rng, size) if background is None else \
+        _posed(rng, background)
     lo, hi = max(8.0, 12.0 * size / 160), 70.0 * size / 160
     labels: List[int] = []
     visible: List[np.ndarray] = []
@@ -330,14 +341,52 @@ def render_scene(rng: np.random.Generator,
         labels.append(label)
         full_areas.append(full_area)
 
-    img += rng.normal(0, 2.5, img.shape)
-    img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    img = _with_noise(rng, img)
     objects = [
         dict(label=label, bbox=_tight_box(vis), mask=vis)
         for label, vis, area in zip(labels, visible, full_areas)
         if _enough(int(vis.sum()), area)
     ]
     return img, objects
+
+
+def render_object_image(rng: np.random.Generator, size: int,
+                        background: np.ndarray) -> np.ndarray:
+    """Render one object-centric image, as ImageNet's: one dominant shape
+    (:data:`OBJECT_SCALE` of the side, near the centre) of a random class,
+    colour, texture and pose, in front of 0 to 2 small distractor shapes, on
+    ``background`` (one of a shared pool, under a random flip or turn).
+
+    Returns:
+        np.ndarray: The ``(size, size, 3)`` uint8 RGB image.
+    """
+    img = _posed(rng, background)
+    lo = max(8.0, 12.0 * size / 160)
+    for _ in range(int(rng.integers(0, 3))):  # small distractors, behind
+        name = CLASSES[int(rng.integers(len(CLASSES)))]
+        mask, _, geom = _shape_mask(rng, name, size,
+                                    rng.uniform(lo, 2 * lo))
+        img[mask] = _shade(rng, mask, geom, _pick_colour(rng, img,
+                                                         mask))[mask]
+    name = CLASSES[int(rng.integers(len(CLASSES)))]
+    scale = rng.uniform(*OBJECT_SCALE) * size
+    centre = tuple(size / 2 + rng.uniform(-0.1, 0.1, 2) * size)
+    mask, _, geom = _shape_mask(rng, name, size, scale, centre)
+    img[mask] = _shade(rng, mask, geom, _pick_colour(rng, img, mask))[mask]
+    return _with_noise(rng, img)
+
+
+def _posed(rng: np.random.Generator, background: np.ndarray) -> np.ndarray:
+    """A copy of ``background`` under a random one of its 8 flips and
+    quarter turns."""
+    img = np.rot90(background, int(rng.integers(4)))
+    return (img[:, ::-1] if rng.random() < 0.5 else img).copy()
+
+
+def _with_noise(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """``img`` (float32, changed in place) with sensor noise, as uint8."""
+    img += rng.normal(0, 2.5, img.shape)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
 
 def background_pool(seed: int, num: int, size: int) -> List[np.ndarray]:
@@ -423,7 +472,7 @@ def _write_coco_split(out_dir: str, split: str, num: int, size: int,
     return len(annotations), per_class
 
 
-def _layout(out_dir: str) -> Dict[str, str]:
+def data_layout(out_dir: str) -> Dict[str, str]:
     """The paths written under ``out_dir``."""
     return dict(
         out_dir=out_dir,
@@ -449,6 +498,7 @@ def generate_demo_data(out_dir: str,
                        size: int = 160,
                        seed: int = 0,
                        num_backgrounds: Optional[int] = None,
+                       pretrain_images: str = 'scenes',
                        overwrite: bool = False) -> dict:
     """Generate the synthetic demo data set, or reuse an identical one.
 
@@ -481,11 +531,17 @@ def generate_demo_data(out_dir: str,
         size (int): Width and height of every image, at least 64.
             Defaults to 160.
         seed (int): The seed of the whole data set. Defaults to 0.
-        num_backgrounds (int, optional): The pre-training scenes share a
+        num_backgrounds (int, optional): The pre-training images share a
             pool of this many backgrounds (:func:`background_pool`), so
-            that no background identifies a scene; the detection splits
+            that no background identifies an image; the detection splits
             keep a background of their own per scene. Defaults to None: a
-            background of its own for every scene.
+            background of its own for every scene, a pool of
+            :data:`OBJECT_BACKGROUNDS` for object-centric images.
+        pretrain_images (str): ``'scenes'``, cluttered scenes as the
+            detection splits (as COCO), or ``'objects'``, object-centric
+            images (as ImageNet, :func:`render_object_image`); see
+            docs/en/demo.md. The detection splits are the same for both.
+            Defaults to ``'scenes'``.
         overwrite (bool): Replace the data set (``pretrain/``, ``train/``,
             ``val/``, ``annotations/`` and ``meta.json``; other files in
             ``out_dir`` are kept) if it exists with other parameters or is
@@ -519,6 +575,11 @@ def generate_demo_data(out_dir: str,
     if size < 64:
         raise ValueError(f'generate_demo_data: size must be >= 64, got '
                          f'{size}.')
+    if pretrain_images not in PRETRAIN_IMAGES:
+        raise ValueError(f'generate_demo_data: pretrain_images must be one '
+                         f'of {PRETRAIN_IMAGES}, got {pretrain_images!r}.')
+    if pretrain_images == 'objects' and num_backgrounds is None:
+        num_backgrounds = OBJECT_BACKGROUNDS
     params = dict(
         format_version=FORMAT_VERSION,
         seed=int(seed),
@@ -532,7 +593,9 @@ def generate_demo_data(out_dir: str,
             raise ValueError('generate_demo_data: num_backgrounds must be '
                              f'>= 1 or None, got {num_backgrounds}.')
         params['num_backgrounds'] = int(num_backgrounds)
-    paths = _layout(str(out_dir))
+    if pretrain_images != 'scenes':
+        params['pretrain_images'] = pretrain_images
+    paths = data_layout(str(out_dir))
 
     def counts_of(stats: dict) -> dict:
         """The image and instance counts of the returned dict."""
@@ -607,9 +670,11 @@ def generate_demo_data(out_dir: str,
         background_pool(seed, num_backgrounds, size)
     for index in range(num_pretrain):
         rng = _scene_rng(seed, 'pretrain', index)
-        img, _ = render_scene(
-            rng, size,
-            None if pool is None else pool[int(rng.integers(len(pool)))])
+        background = None if pool is None else \
+            pool[int(rng.integers(len(pool)))]
+        img = render_object_image(rng, size, background) \
+            if pretrain_images == 'objects' else \
+            render_scene(rng, size, background)[0]
         _save_jpg(img, osp.join(paths['pretrain_dir'], f'{index:06d}.jpg'))
     num_train_inst, train_per_class = _write_coco_split(
         out_dir, 'train', num_train, size, seed)

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmdetco.demo.scenes import (CLASSES, MIN_VISIBLE_PIXELS, background_pool,
-                                 generate_demo_data, render_scene)
+from mmdetco.demo.scenes import (CLASSES, MIN_VISIBLE_PIXELS,
+                                 OBJECT_BACKGROUNDS, background_pool,
+                                 generate_demo_data, render_object_image,
+                                 render_scene)
 
 mask_utils = pytest.importorskip('pycocotools.mask')
 coco_api = pytest.importorskip('pycocotools.coco')
@@ -251,3 +253,43 @@ def test_shared_backgrounds(tmp_path):
     assert plain['reused'] is False
     with pytest.raises(ValueError, match='num_backgrounds'):
         generate_demo_data(str(tmp_path / 'c'), num_backgrounds=0, **SMALL)
+
+
+def test_object_image_has_one_dominant_centred_shape():
+    """On a flat background, the changed pixels of an object-centric image
+    are one shape of OBJECT_SCALE of the side near the centre, plus small
+    distractors."""
+    size = 128
+    grey = np.full((size, size, 3), 128, np.float32)
+    for index in range(12):
+        img = render_object_image(np.random.default_rng(index), size, grey)
+        changed = np.abs(img.astype(float) - 128).max(-1) > 12
+        ys, xs = np.nonzero(changed)
+        # the dominant shape: the largest extent, centred
+        assert max(np.ptp(xs), np.ptp(ys)) >= 0.35 * size
+        centre = np.array([np.median(xs), np.median(ys)])
+        assert np.abs(centre - size / 2).max() < 0.2 * size
+        assert 0.08 < changed.mean() < 0.7
+
+
+def test_object_centric_pretraining_keeps_the_detection_splits(tmp_path):
+    objects = generate_demo_data(
+        str(tmp_path / 'objects'), pretrain_images='objects', **SMALL)
+    generate_demo_data(str(tmp_path / 'plain'), **SMALL)
+    with open(objects['meta_file']) as f:
+        params = json.load(f)['params']
+    assert params['pretrain_images'] == 'objects'
+    assert params['num_backgrounds'] == OBJECT_BACKGROUNDS
+    for split in ('train', 'val'):
+        assert _read_tree(tmp_path / 'objects' / split) == \
+            _read_tree(tmp_path / 'plain' / split)
+        name = f'annotations/instances_{split}.json'
+        assert (tmp_path / 'objects' / name).read_bytes() == \
+            (tmp_path / 'plain' / name).read_bytes()
+    assert _read_tree(tmp_path / 'objects' / 'pretrain') != \
+        _read_tree(tmp_path / 'plain' / 'pretrain')
+    with pytest.raises(FileExistsError, match='pretrain_images'):
+        generate_demo_data(str(tmp_path / 'plain'),
+                           pretrain_images='objects', **SMALL)
+    with pytest.raises(ValueError, match='pretrain_images'):
+        generate_demo_data(str(tmp_path / 'c'), pretrain_images='x', **SMALL)

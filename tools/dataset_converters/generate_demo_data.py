@@ -52,8 +52,14 @@ def parse_args():
         '--num-backgrounds',
         type=int,
         default=None,
-        help='pre-training scenes share a pool of this many backgrounds '
-        '(default: a background of its own per scene)')
+        help='pre-training images share a pool of this many backgrounds '
+        '(default: a background of its own per scene, 32 for objects)')
+    parser.add_argument(
+        '--pretrain-images',
+        choices=['scenes', 'objects'],
+        default='scenes',
+        help='cluttered scenes (as COCO) or object-centric images (as '
+        'ImageNet) for pre-training (scenes)')
     parser.add_argument(
         '--overwrite',
         action='store_true',
@@ -74,6 +80,7 @@ def main():
             size=args.size,
             seed=args.seed,
             num_backgrounds=args.num_backgrounds,
+            pretrain_images=args.pretrain_images,
             overwrite=args.overwrite)
     except (FileExistsError, ValueError) as e:
         sys.exit(f'error: {e}')
