@@ -11,16 +11,18 @@ Usage (from the repository root, in the project environment; ``make demo``)::
 1. generate the demo data into ``--data-root`` (deterministic, reused);
 2. pre-train DetCo (ResNet-18, shrunken views) with the mm runner;
 3. export the query backbone;
-4. probe it: the demo detector (Faster R-CNN R18-FPN) on the frozen
-   backbone, only FPN and heads trained on the demo COCO train split and
-   evaluated on the val split; the same for the random initialisation the
-   pre-training started from;
+4. probe it twice, and the random initialisation the pre-training started
+   from the same way: the dense probe (a linear per-cell classifier of the
+   val objects on its frozen res2-res5 features; also on the raw pixels),
+   and the demo detector (Faster R-CNN R18-FPN) on the frozen backbone, only
+   FPN and heads trained on the demo COCO train split and evaluated on the
+   val split;
 5. with ``--finetune``, also fine-tune the whole detector from the backbone;
 6. print a summary and write it to ``WORK_DIR/summary.json``: every
    pre-training loss term (``loss_{term}_{level}``) at the end against chance
    (``ln(K + 1)``) and the terms that did not keep falling, the branches that
    collapsed, the kNN top-1 of raw pixels, of the random initialisation and
-   of the pre-trained backbone, and the probe of both backbones.
+   of the pre-trained backbone, and both probes of both backbones.
 
 Every step resumes from what an interrupted run left behind.
 """
@@ -29,10 +31,10 @@ import json
 import os.path as osp
 import time
 
-from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, PROBE_CONFIG,
-                          PROBE_NAME, export_backbone, export_initial_backbone,
-                          finetune, generate_demo_data, pretrain,
-                          pretrain_health, probe)
+from mmdetco.demo import (DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
+                          PROBE_CONFIG, PROBE_NAME, dense, export_backbone,
+                          export_initial_backbone, finetune,
+                          generate_demo_data, pretrain, pretrain_health, probe)
 
 
 def parse_args(argv=None):
@@ -62,8 +64,10 @@ def main(argv=None):
     # the random initialisation the pre-training started from
     initial = export_initial_backbone(
         DETCO_CONFIG, osp.join(args.work_dir, 'backbone_init.pth'))
+    dense_probes = dict(pixels=dense(args.data_root))
     probes = {}
     for name, weights in (('pretrained', backbone), ('random_init', initial)):
+        dense_probes[name] = dense(args.data_root, weights)
         probes[name] = probe(
             osp.join(args.work_dir, f'probe_{name}'), args.data_root,
             weights)['AP']
@@ -82,6 +86,10 @@ def main(argv=None):
         knn_top1_random_init=health['knn_top1_random_init'],
         knn_top1_pretrained=health['knn_top1_pretrained'],
         backbone=backbone,
+        dense_name=DENSE_NAME,
+        dense_pixels=dense_probes['pixels'],
+        dense_random_init=dense_probes['random_init'],
+        dense_pretrained=dense_probes['pretrained'],
         probe_name=PROBE_NAME,
         probe_config=PROBE_CONFIG,
         probe_random_init=probes['random_init'],
@@ -109,6 +117,10 @@ def main(argv=None):
     print(f'  kNN top-1 (val)     {summary["knn_top1_pixels"]:.1f} (raw '
           f'pixels) | {summary["knn_top1_random_init"]:.1f} (random init) | '
           f'{summary["knn_top1_pretrained"]:.1f} (pre-trained)')
+    print(f'  dense probe         {DENSE_NAME}: '
+          f'{dense_probes["pixels"]:.1f} (raw pixels) | '
+          f'{dense_probes["random_init"]:.1f} (random init) | '
+          f'{dense_probes["pretrained"]:.1f} (pre-trained)')
     print(f'  probe               {PROBE_NAME}: '
           f'{probes["random_init"]:.1f} (random init) | '
           f'{probes["pretrained"]:.1f} (pre-trained)')

@@ -5,10 +5,12 @@ Every image of a split is cut into ``grid x grid`` cells, each labelled with
 the class that covers most of it (:func:`cell_labels`). A linear classifier
 on frozen per-cell features (:func:`linear_probe`) is trained on the train
 cells and scored on the val cells: :func:`dense_probe` for a ResNet
-backbone (res2 to res5, each average-pooled to the grid), and
-:func:`pixel_probe` for the raw pixels of the cells as a baseline.
-Everything is deterministic: the same inputs give the same numbers.
+backbone (res2 to res5, each average-pooled to the grid, with BN statistics
+of the train images), and :func:`pixel_probe` for the raw pixels of the
+cells as a baseline. Everything is deterministic: the same inputs give the
+same numbers.
 """
+import copy
 import json
 import os.path as osp
 from typing import Callable, Dict, Sequence, Tuple, Union
@@ -18,9 +20,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdetco.compat import ResNet
-from mmdetco.utils import load_resnet_backbone
+from mmdetco.utils import cumulative_bn_stats, load_resnet_backbone
 
 #: ImageNet mean and std of RGB images in 0-255, as the demo configs use.
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
@@ -61,8 +64,8 @@ def cell_labels(ann_file: str, grid: int) -> torch.Tensor:
         cell_h, cell_w = _cell_size(class_map.shape, grid)
         cells = class_map.reshape(grid, cell_h, grid, cell_w).swapaxes(1, 2)
         # pixels of every class in every cell: (grid, grid, 1 + classes)
-        counts = (cells.reshape(grid, grid, -1, 1) == np.arange(
-            len(cat_ids) + 1)).sum(2)
+        counts = (cells.reshape(grid, grid, -1,
+                                1) == np.arange(len(cat_ids) + 1)).sum(2)
         maps.append(
             np.where(2 * counts[..., 0] > cell_h * cell_w, 0,
                      counts[..., 1:].argmax(-1) + 1))
@@ -75,8 +78,9 @@ def load_images(img_dir: str, ann_file: str) -> torch.Tensor:
     with open(ann_file, encoding='utf-8') as f:
         images = sorted(json.load(f)['images'], key=lambda img: img['id'])
     imgs = [
-        np.asarray(Image.open(osp.join(img_dir, img['file_name'])).convert(
-            'RGB')) for img in images
+        np.asarray(
+            Image.open(osp.join(img_dir, img['file_name'])).convert('RGB'))
+        for img in images
     ]
     imgs = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).float()
     return (imgs - MEAN) / STD
@@ -90,6 +94,25 @@ def load_backbone(checkpoint: str) -> nn.Module:
     backbone = ResNet(depth=depth, out_indices=(0, 1, 2, 3))
     # the keys were checked; only num_batches_tracked may be missing
     backbone.load_state_dict(state_dict, strict=False)
+    return backbone
+
+
+@torch.no_grad()
+def with_bn_stats(backbone: nn.Module,
+                  imgs: torch.Tensor,
+                  batch_size: int = 32) -> nn.Module:
+    """A copy of ``backbone`` whose BN running statistics are the mean and
+    variance of its features over ``imgs``, as ``BackboneBNStatsHook`` sets
+    them for the frozen detector probe: a backbone is judged by what its
+    weights compute, not by where its statistics came from."""
+    backbone = copy.deepcopy(backbone)
+    layers = [
+        m for m in backbone.modules()
+        if isinstance(m, _BatchNorm) and m.track_running_stats
+    ]
+    with cumulative_bn_stats(layers):
+        for batch in imgs.split(batch_size):
+            backbone(batch)
     return backbone
 
 
@@ -181,20 +204,22 @@ def linear_probe(train_x: torch.Tensor,
         cell_acc=100 * (hits.sum() / confusion.sum()).item())
 
 
-def _probe(features: Callable[[torch.Tensor], torch.Tensor], data: dict,
+def _probe(features: Callable[[torch.Tensor, torch.Tensor],
+                              Tuple[torch.Tensor, torch.Tensor]], data: dict,
            grid: int, shuffle_labels: bool) -> Dict[str, float]:
-    """:func:`linear_probe` on the demo splits with ``features(imgs)``."""
+    """:func:`linear_probe` on the demo splits with the features that
+    ``features(train_imgs, val_imgs)`` returns for both."""
     train_y = cell_labels(data['train_ann_file'], grid)
     if shuffle_labels:
         order = torch.randperm(
             train_y.numel(), generator=torch.Generator().manual_seed(0))
         train_y = train_y.reshape(-1)[order]
-    return linear_probe(
-        features(load_images(data['train_img_dir'], data['train_ann_file'])),
-        train_y,
-        features(load_images(data['val_img_dir'], data['val_ann_file'])),
-        cell_labels(data['val_ann_file'], grid),
-        len(data['classes']) + 1)
+    train_x, val_x = features(
+        load_images(data['train_img_dir'], data['train_ann_file']),
+        load_images(data['val_img_dir'], data['val_ann_file']))
+    return linear_probe(train_x, train_y, val_x,
+                        cell_labels(data['val_ann_file'], grid),
+                        len(data['classes']) + 1)
 
 
 def dense_probe(backbone: Union[nn.Module, str],
@@ -202,6 +227,10 @@ def dense_probe(backbone: Union[nn.Module, str],
                 grid: int = 20,
                 shuffle_labels: bool = False) -> Dict[str, float]:
     """The dense probe of a frozen backbone on the demo data.
+
+    A copy of the backbone gets BN statistics of the train images
+    (:func:`with_bn_stats`); its features of the train and val cells then go
+    to :func:`linear_probe`.
 
     Args:
         backbone (nn.Module | str): A backbone whose outputs are feature
@@ -219,8 +248,13 @@ def dense_probe(backbone: Union[nn.Module, str],
     """
     if isinstance(backbone, str):
         backbone = load_backbone(backbone)
-    return _probe(lambda imgs: backbone_features(backbone, imgs, grid), data,
-                  grid, shuffle_labels)
+
+    def features(train_imgs, val_imgs):
+        net = with_bn_stats(backbone, train_imgs)
+        return (backbone_features(net, train_imgs, grid),
+                backbone_features(net, val_imgs, grid))
+
+    return _probe(features, data, grid, shuffle_labels)
 
 
 def pixel_probe(data: dict,
@@ -228,5 +262,7 @@ def pixel_probe(data: dict,
                 shuffle_labels: bool = False) -> Dict[str, float]:
     """The dense probe of the raw pixels: the baseline of
     :func:`dense_probe`, with the same arguments and result."""
-    return _probe(lambda imgs: pixel_features(imgs, grid), data, grid,
-                  shuffle_labels)
+    return _probe(
+        lambda train_imgs, val_imgs:
+        (pixel_features(train_imgs, grid), pixel_features(val_imgs, grid)),
+        data, grid, shuffle_labels)

@@ -24,6 +24,8 @@ from mmdetco.compat import MODELS
 from mmdetco.engine import DetCoHealthHook
 from mmdetco.models.utils import (branch_top1, collapse_thresholds, figure_key,
                                   figures, healthy_spread)
+from .dense_probe import dense_probe, pixel_probe
+from .scenes import CLASSES, data_layout, generate_demo_data
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
@@ -33,7 +35,17 @@ DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
 PROBE_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                 'faster-rcnn_r18_fpn_1xb8-6e_demo_frozen-probe.py')
 PROBE_NAME = 'frozen-backbone Faster R-CNN bbox AP (demo val)'
+#: The dense probe's cells, in pixels: a 20 x 20 grid on 160 px images.
+DENSE_CELL = 8
+DENSE_NAME = 'dense probe mIoU, frozen res2-res5, 8 px cells (demo val)'
 AP_KEYS = ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/bbox_mAP_75')
+
+
+def ensure_demo_data(data_root: str) -> None:
+    """Generate the demo data into ``data_root`` unless it holds a demo data
+    set already (of any parameters: a benchmark tool's ``--data-root``)."""
+    if not osp.exists(data_layout(data_root)['meta_file']):
+        generate_demo_data(data_root)
 
 
 def run_tool(args: List[str]) -> None:
@@ -232,9 +244,10 @@ def pretrain_and_finetune(config: str,
 
     Returns:
         dict: ``kNN_init`` and ``kNN``, the kNN top-1 of the backbone before
-        the first and after the last iteration; ``probe``, the bbox AP of
-        the frozen-backbone probe; with ``full_finetune``, bbox ``AP``,
-        ``AP50`` and ``AP75`` of the fine-tuned detector.
+        the first and after the last iteration; ``dense``, its dense probe
+        (:func:`dense`); ``probe``, the bbox AP of the frozen-backbone
+        probe; with ``full_finetune``, bbox ``AP``, ``AP50`` and ``AP75`` of
+        the fine-tuned detector.
     """
     pretrain_dir = osp.join(work_dir, 'pretrain')
     checkpoint = pretrain(config, pretrain_dir, data_root, seed,
@@ -244,6 +257,7 @@ def pretrain_and_finetune(config: str,
     result = dict(
         kNN_init=round(knn[0], 1),
         kNN=round(knn[-1], 1),
+        dense=dense(data_root, backbone),
         probe=probe(
             osp.join(work_dir, 'probe'), data_root, backbone, seed,
             finetune_options)['AP'])
@@ -268,6 +282,28 @@ def export_initial_backbone(config: str, out: str, seed: int = 0) -> str:
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     torch.save(dict(state_dict=model.backbone.state_dict(), meta=dict()), out)
     return out
+
+
+def random_init_probes(work_dir: str,
+                       data_root: str,
+                       seed: int = 0,
+                       cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+    """Both probes of the random initialisation DetCo's demo pre-training
+    starts from with ``seed`` (:func:`export_initial_backbone`): the row
+    every pre-training must beat.
+
+    Writes ``backbone_init.pth`` and ``probe/`` under ``work_dir``;
+    ``cfg_options`` go to the detector probe. Returns ``dense``
+    (:func:`dense`) and ``probe`` (the bbox AP of :func:`probe`).
+    """
+    initial = export_initial_backbone(DETCO_CONFIG,
+                                      osp.join(work_dir, 'backbone_init.pth'),
+                                      seed)
+    return dict(
+        dense=dense(data_root, initial),
+        probe=probe(
+            osp.join(work_dir, 'probe'), data_root, initial, seed,
+            cfg_options)['AP'])
 
 
 def export_backbone(checkpoint: str, out: str) -> str:
@@ -321,6 +357,18 @@ def finetune(work_dir: str,
             print(f'no detection on the val split: {name} counted as 0')
             ap[name] = 0.
     return ap
+
+
+def dense(data_root: str, backbone: Optional[str] = None) -> float:
+    """The dense probe's val mIoU (in %, :mod:`.dense_probe`) of a backbone
+    file, or of the raw pixels when ``backbone`` is None, with cells of
+    :data:`DENSE_CELL` pixels."""
+    data = dict(data_layout(data_root), classes=CLASSES)
+    with open(data['meta_file'], encoding='utf-8') as f:
+        grid = json.load(f)['params']['size'] // DENSE_CELL
+    result = pixel_probe(data, grid) if backbone is None else \
+        dense_probe(backbone, data, grid)
+    return round(result['miou'], 1)
 
 
 def probe(work_dir: str,

@@ -8,7 +8,7 @@ from mmengine.model import is_model_wrapper
 from mmdet.registry import HOOKS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..utils import global_rng_restored
+from ..utils import cumulative_bn_stats, global_rng_restored
 
 
 @HOOKS.register_module()
@@ -63,24 +63,16 @@ class PreciseBNHook(Hook):
             runner.logger.warning('PreciseBNHook: no BN layer in training '
                                   'mode; nothing to update.')
             return
-        momenta = [layer.momentum for layer in layers]
-        for layer in layers:
-            layer.reset_running_stats()
-            layer.momentum = None  # cumulative average
         # the training loop's own stream of batches: a second iterator of
         # an iteration-based loader would share (and break) the state of its
         # samplers, e.g. MMDetection's aspect-ratio buckets
         batches = getattr(runner.train_loop, 'dataloader_iterator',
                           None) or iter(runner.train_dataloader)
         num_batches = 0
-        try:
-            with global_rng_restored():
-                for data in islice(batches, self.num_iters):
-                    model(**model.data_preprocessor(data, True), mode='loss')
-                    num_batches += 1
-        finally:
-            for layer, momentum in zip(layers, momenta):
-                layer.momentum = momentum
+        with global_rng_restored(), cumulative_bn_stats(layers, train=False):
+            for data in islice(batches, self.num_iters):
+                model(**model.data_preprocessor(data, True), mode='loss')
+                num_batches += 1
         runner.logger.info(
             f'PreciseBNHook: the running statistics of {len(layers)} BN '
             f'layers re-estimated on {num_batches} training batches')

@@ -1,4 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+from .bn_stats import cumulative_bn_stats
 from .checkpoint import mmengine_checkpoint_globals, register_safe_globals
 from .gpu_aug_config import gpu_aug_config
 from .rng import global_rng_restored
@@ -7,8 +8,9 @@ from .weights import (extract_backbone_state_dict, infer_resnet_depth,
                       load_checkpoint_safely, load_resnet_backbone)
 
 __all__ = [
-    'mmengine_checkpoint_globals', 'register_safe_globals',
-    'load_checkpoint_safely', 'extract_backbone_state_dict',
-    'infer_resnet_depth', 'load_resnet_backbone', 'global_rng_restored',
-    'gpu_aug_config', 'join_views', 'patches_per_set', 'split_views'
+    'cumulative_bn_stats', 'mmengine_checkpoint_globals',
+    'register_safe_globals', 'load_checkpoint_safely',
+    'extract_backbone_state_dict', 'infer_resnet_depth',
+    'load_resnet_backbone', 'global_rng_restored', 'gpu_aug_config',
+    'join_views', 'patches_per_set', 'split_views'
 ]

@@ -7,8 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG, ROOT,
-                          export_backbone, export_initial_backbone, finetune,
+from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
+                          PROBE_CONFIG, ROOT, dense, export_backbone,
+                          export_initial_backbone, finetune,
                           generate_demo_data, last_checkpoint, pretrain,
                           pretrain_health, probe, read_log, terms_not_falling)
 from mmdetco.demo.scenes import CLASSES
@@ -146,6 +147,19 @@ def test_demo_chain_on_tiny_data(tmp_path):
     log = '\n'.join(p.read_text()
                     for p in (work_dir / 'probe').glob('*/*.log'))
     assert 'BackboneBNStatsHook: the running statistics of 20' in log
+
+    # the dense probe of the backbone and of the pixels, deterministic
+    miou = dense(data_root, backbone)
+    assert 0 < miou < 100 and dense(data_root, backbone) == miou
+    assert 0 < dense(data_root) < 100
+
+
+def test_frozen_probe_clips_and_stops_on_an_invalid_loss():
+    """The probe cannot report AP 0 for a diverged run: its gradients are
+    clipped and a non-finite loss stops it."""
+    cfg = Config.fromfile(f'{ROOT}/{PROBE_CONFIG}')
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=35, norm_type=2)
+    assert dict(type='CheckInvalidLossHook', interval=1) in cfg.custom_hooks
 
 
 def test_terms_not_falling():

@@ -63,14 +63,18 @@ def test_sweep_on_tiny_data(tmp_path):
     rows = (work_dir / 'ablation_sweep.md').read_text().splitlines()[2:]
     cells = [[c.strip() for c in row.split('|')[1:-1]] for row in rows]
     # config | gg | ll | lg | spread_global | spread_local | kNN_init | kNN
-    # | probe | AP | AP50 | AP75; first the probe of a random backbone
+    # | dense | probe | AP | AP50 | AP75; first the dense probe of the raw
+    # pixels, then both probes of a random backbone
     assert [c[0] for c in cells] == [
-        'random init', 'detco-res5-gg_resnet50_8xb32-coslr-100e_in1k',
+        'raw pixels', 'random init',
+        'detco-res5-gg_resnet50_8xb32-coslr-100e_in1k',
         'detco-gg-ll_resnet50_8xb32-coslr-100e_in1k'
     ]
-    random_init, cells = cells[0], cells[1:]
-    assert random_init[8] != '–'
-    assert all(c == '–' for c in random_init[1:8] + random_init[9:])
+    pixels, random_init, cells = cells[0], cells[1], cells[2:]
+    assert pixels[8] != '–'
+    assert all(c == '–' for c in pixels[1:8] + pixels[9:])
+    assert random_init[8] != '–' and random_init[9] != '–'
+    assert all(c == '–' for c in random_init[1:8] + random_init[10:])
     assert cells[0][2:4] == ['–', '–'] and cells[1][3] == '–'
     assert all(c != '–' for c in cells[1][1:3] + cells[1][4:])
     runs = json.loads((work_dir / 'ablation_sweep.json').read_text())['runs']
@@ -83,5 +87,6 @@ def test_sweep_on_tiny_data(tmp_path):
     }
     assert 0 < res5['gg'] < 1.5 and 0 <= res5['spread_local']
     assert 0 <= res5['kNN'] <= 100 and 0 <= res5['AP'] <= 100
+    assert 0 < res5['dense'] < 100
     # the shrunk config of each run is kept with it
     assert (work_dir / cells[0][0] / 'config.py').exists()

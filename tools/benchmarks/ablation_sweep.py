@@ -17,9 +17,11 @@ seeds):
 - ``kNN_init``, ``kNN``: top-1 on the demo objects of the backbone's
   random initialisation (it differs between configs, as the model's size
   changes the random draws) and of the pre-trained backbone;
+- ``dense``: the dense probe of the backbone (``mmdetco.demo.dense``);
 - ``probe``: bbox AP of the frozen-backbone probe
-  (``mmdetco.demo.PROBE_CONFIG``); the row ``random init`` has it for a
-  random backbone (MMDetection's ResNet initialisation);
+  (``mmdetco.demo.PROBE_CONFIG``); the row ``random init`` has both probes
+  of the random initialisation the demo's DetCo starts from, the row
+  ``raw pixels`` the dense probe of the pixels;
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
 
 The JSON also holds every term of every level and the spread and positive
@@ -39,14 +41,14 @@ import os
 import os.path as osp
 import statistics
 
-from mmdetco.demo import (ROOT, format_table, generate_demo_data,
-                          pretrain_and_finetune, pretrain_health, probe,
-                          save_table, shrink_to_demo)
+from mmdetco.demo import (ROOT, dense, ensure_demo_data, format_table,
+                          pretrain_and_finetune, pretrain_health,
+                          random_init_probes, save_table, shrink_to_demo)
 from mmdetco.models.utils import LOSS_TERMS
 
 BRANCHES = ('global', 'local')
 METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init', 'kNN',
-           'probe', 'AP', 'AP50', 'AP75')
+           'dense', 'probe', 'AP', 'AP50', 'AP75')
 DIGITS = {metric: 2 for metric in METRICS[:5]}
 
 
@@ -112,19 +114,18 @@ def run_config(config: str, seed: int, args) -> dict:
 
 
 def run_random_init(seed: int, args) -> dict:
-    """The probe of a random backbone: the row every config must beat."""
+    """Both probes of a random backbone: the row every config must beat."""
     work_dir = osp.abspath(
         osp.join(args.work_dir, 'random_init', f'seed{seed}'))
-    return dict(
-        probe=probe(work_dir, args.data_root, None, seed,
-                    args.finetune_options)['AP'])
+    return random_init_probes(work_dir, args.data_root, seed,
+                              args.finetune_options)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.exists(osp.join(args.data_root, 'meta.json')):
-        generate_demo_data(args.data_root)
+    ensure_demo_data(args.data_root)
     runs = {
+        'raw pixels': [dict(dense=dense(args.data_root))],
         'random init': [run_random_init(seed, args) for seed in args.seeds]
     }
     for config in args.configs:

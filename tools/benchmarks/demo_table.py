@@ -1,76 +1,190 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The paper's claim in small: scratch vs MoCo v2 vs DetCo on the demo data.
+"""The paper's claim in small: random init vs MoCo v2 vs DetCo on the demo
+data, judged by three yardsticks over several seeds, with the dense probe's
+curve over the pre-training.
 
 At the same pre-training budget (same data, backbone, views, queue, epochs)
-and the same probe and fine-tuning (Faster R-CNN R18-FPN on the demo COCO
-splits), compare random initialisation, MMPretrain's MoCo v2 and DetCo over
-several seeds. Prints a Markdown table of the frozen-backbone probe's bbox AP
-(``probe``, ``mmdetco.demo.PROBE_CONFIG``; for scratch, the random
-initialisation DetCo starts from), the kNN top-1 of the backbone on
-the demo objects (``KNNMonitorHook``; for scratch, the random initialisation
-of the DetCo run of the same seed) and the bbox AP / AP50 / AP75 of the
-fully fine-tuned detector (mean +- sample standard deviation over seeds) and
-writes it, with every run, to ``WORK_DIR/demo_table.{md,json}``. Runs resume
-where they stopped.
+compare the random initialisation, MMPretrain's MoCo v2 and DetCo. Per
+method and seed (the pre-training's and every probe's):
+
+- ``dense``: the dense probe (:func:`mmdetco.demo.dense`) of the backbone;
+- ``probe``: bbox AP of the frozen-backbone detector probe
+  (``mmdetco.demo.PROBE_CONFIG``);
+- ``kNN``: kNN top-1 on the demo objects (``KNNMonitorHook``);
+- with ``--finetune``, bbox ``AP``, ``AP50``, ``AP75`` of the fully
+  fine-tuned demo detector.
+
+``random init`` is the backbone DetCo's pre-training starts from with the
+same seed (its kNN is that run's first evaluation); ``raw pixels`` has the
+pixel baselines of the dense probe and the kNN. The dense probe is also
+measured on the pre-training checkpoints at 1/4 and 1/2 of the run: the
+curve (mean +- std over seeds against the fraction of the pre-training, 0
+being the random initialisation of each method) is drawn to
+``WORK_DIR/demo_curve.png``. The table (mean +- sample std over seeds) is
+printed and written, with every figure, to ``WORK_DIR/demo_table.{md,json}``.
+Runs resume where they stopped.
 
 Usage::
 
-    python tools/benchmarks/demo_table.py [--seeds 0 1] \
+    python tools/benchmarks/demo_table.py [--seeds 0 1 2] [--finetune] \
         [--data-root data/demo] [--work-dir work_dirs/demo_table]
 """
 import argparse
 import os.path as osp
+import statistics
 
-from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, export_initial_backbone,
-                          finetune, format_table, generate_demo_data,
-                          pretrain_and_finetune, probe, read_log, save_table)
+from mmengine.config import Config
 
-METHODS = dict(scratch=None, mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
-METRICS = ('probe', 'kNN', 'AP', 'AP50', 'AP75')
+from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, ROOT, dense,
+                          ensure_demo_data, export_initial_backbone, finetune,
+                          format_table, pretrain_and_finetune,
+                          random_init_probes, read_log, save_table)
+
+METHODS = dict(mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
+#: The fractions of the pre-training the dense probe's curve is drawn at.
+FRACTIONS = (0, 0.25, 0.5, 1)
+METRICS = ('dense', 'probe', 'kNN')
+AP_METRICS = ('AP', 'AP50', 'AP75')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument(
+        '--finetune',
+        action='store_true',
+        help='also fine-tune the whole detector (about 5 min a run)')
     parser.add_argument('--data-root', default='data/demo')
     parser.add_argument('--work-dir', default='work_dirs/demo_table')
+    parser.add_argument(
+        '--pretrain-options',
+        nargs='+',
+        default=[],
+        help='more KEY=VALUE overrides of both pre-training configs')
+    parser.add_argument(
+        '--finetune-options',
+        nargs='+',
+        default=[],
+        help='more KEY=VALUE overrides of the probe and detector configs')
     return parser.parse_args(argv)
 
 
+def checkpoint_epochs(config: str, options=()) -> list:
+    """The epochs at the :data:`FRACTIONS` (but 0) of a config's run, with
+    ``KEY=VALUE`` overrides ``options``."""
+    overrides = dict(option.split('=', 1) for option in options)
+    max_epochs = int(
+        overrides.get('train_cfg.max_epochs')
+        or Config.fromfile(osp.join(ROOT, config)).train_cfg.max_epochs)
+    if max_epochs % 4:
+        raise ValueError(f'{config}: train_cfg.max_epochs={max_epochs} is '
+                         'not a multiple of 4; the curve needs checkpoints '
+                         'at 1/4 and 1/2 of the run.')
+    return [int(f * max_epochs) for f in FRACTIONS[1:]]
+
+
 def run_method(method, seed, args):
-    """Pre-train (unless scratch), export, probe and fine-tune; returns the
-    probe, kNN top-1 and AP."""
+    """Pre-train, probe (and fine-tune); the row and the dense curve."""
+    config = METHODS[method]
     work_dir = osp.join(args.work_dir, f'{method}_seed{seed}')
-    if METHODS[method] is not None:
-        result = pretrain_and_finetune(METHODS[method], work_dir,
-                                       args.data_root, seed)
-        return {metric: result[metric] for metric in METRICS}
-    # the random initialisation, evaluated before DetCo's first step
+    epochs = checkpoint_epochs(config, args.pretrain_options)
+    result = pretrain_and_finetune(
+        config,
+        work_dir,
+        args.data_root,
+        seed,
+        pretrain_options=[
+            f'default_hooks.checkpoint.interval={epochs[0]}',
+            'default_hooks.checkpoint.max_keep_ckpts=-1',
+            *args.pretrain_options
+        ],
+        finetune_options=args.finetune_options,
+        full_finetune=args.finetune)
+    initial = export_initial_backbone(config,
+                                      osp.join(work_dir, 'backbone_init.pth'),
+                                      seed)
+    curve = [dense(args.data_root, initial)] + [
+        dense(args.data_root,
+              osp.join(work_dir, 'pretrain', f'epoch_{epoch}.pth'))
+        for epoch in epochs[:-1]
+    ] + [result['dense']]
+    return dict(result, curve=curve)
+
+
+def run_random_init(seed, args):
+    """The backbone DetCo starts from with ``seed``: probed, and (with
+    ``--finetune``) the detector trained from random weights."""
+    work_dir = osp.join(args.work_dir, f'random_init_seed{seed}')
     knn = read_log(
         osp.join(args.work_dir, f'detco_seed{seed}', 'pretrain'),
         'knn/top1')[0]
-    # the probe of the random initialisation DetCo starts from
-    initial = export_initial_backbone(DETCO_CONFIG,
-                                      osp.join(work_dir, 'backbone_init.pth'),
-                                      seed)
-    probe_ap = probe(
-        osp.join(work_dir, 'probe'), args.data_root, initial, seed)['AP']
-    ap = finetune(osp.join(work_dir, 'detector'), args.data_root, None, seed)
-    return dict(probe=probe_ap, kNN=round(knn, 1), **ap)
+    row = dict(
+        random_init_probes(work_dir, args.data_root, seed,
+                           args.finetune_options),
+        kNN=round(knn, 1))
+    if args.finetune:
+        row.update(
+            finetune(
+                osp.join(work_dir, 'detector'), args.data_root, None, seed,
+                args.finetune_options))
+    return row
+
+
+def draw_curve(curves: dict, pixels: float, path: str) -> None:
+    """The dense probe against the fraction of the pre-training: mean and
+    +- std over seeds per method, the raw pixels as a line."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for method, runs in curves.items():
+        points = list(zip(*runs))
+        mean = [statistics.mean(p) for p in points]
+        std = [statistics.stdev(p) if len(p) > 1 else 0. for p in points]
+        ax.errorbar(
+            FRACTIONS,
+            mean,
+            yerr=std,
+            marker='o',
+            capsize=3,
+            label=f'{method} ({len(runs)} seeds)')
+    ax.axhline(pixels, color='grey', linestyle='--', label='raw pixels')
+    ax.set_xlabel('fraction of the pre-training')
+    ax.set_ylabel('dense probe mIoU (%)')
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    generate_demo_data(args.data_root)
-    # DetCo first: scratch reads its random-initialisation kNN
+    ensure_demo_data(args.data_root)
+    # DetCo first: random init reads its first kNN evaluation
     results = {
         method: [run_method(method, seed, args) for seed in args.seeds]
-        for method in ('detco', 'mocov2', 'scratch')
+        for method in ('detco', 'mocov2')
     }
-    results = {method: results[method] for method in METHODS}
-    table = format_table(results, METRICS, f'init ({len(args.seeds)} seeds)')
+    results['random init'] = [
+        run_random_init(seed, args) for seed in args.seeds
+    ]
+    knn_pixels = read_log(
+        osp.join(args.work_dir, f'detco_seed{args.seeds[0]}', 'pretrain'),
+        'knn/top1_pixels')[0]
+    results['raw pixels'] = [
+        dict(dense=dense(args.data_root), kNN=round(knn_pixels, 1))
+    ]
+    rows = {
+        name: results[name]
+        for name in ('raw pixels', 'random init', 'mocov2', 'detco')
+    }
+    metrics = METRICS + (AP_METRICS if args.finetune else ())
+    table = format_table(rows, metrics, f'init ({len(args.seeds)} seeds)')
+    curves = {m: [run['curve'] for run in results[m]] for m in METHODS}
+    draw_curve(curves, results['raw pixels'][0]['dense'],
+               osp.join(args.work_dir, 'demo_curve.png'))
     save_table(args.work_dir, 'demo_table', table,
-               dict(seeds=args.seeds, results=results))
+               dict(seeds=args.seeds, fractions=FRACTIONS, results=rows))
 
 
 if __name__ == '__main__':

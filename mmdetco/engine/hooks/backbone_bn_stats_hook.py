@@ -7,7 +7,7 @@ from mmengine.model import is_model_wrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...compat import HOOKS
-from ...utils import global_rng_restored
+from ...utils import cumulative_bn_stats, global_rng_restored
 
 
 @HOOKS.register_module()
@@ -90,28 +90,17 @@ class BackboneBNStatsHook(Hook):
         if not layers:
             raise ValueError('BackboneBNStatsHook: the backbone has no '
                              'batch-norm layer with running statistics.')
-        momenta = [layer.momentum for layer in layers]
-        modes = [layer.training for layer in layers]
-        for layer in layers:
-            layer.reset_running_stats()
-            layer.momentum = None  # cumulative average
-            layer.train()
         num_batches = 0
-        try:
-            # iterating a data loader draws from the global generator
-            with global_rng_restored():
-                for data in self.dataloader:
-                    if num_batches == self.num_batches:
-                        break
-                    inputs = model.data_preprocessor(data, False)['inputs']
-                    if isinstance(inputs, (list, tuple)):
-                        inputs = inputs[0]
-                    model.backbone(inputs)
-                    num_batches += 1
-        finally:
-            for layer, momentum, mode in zip(layers, momenta, modes):
-                layer.momentum = momentum
-                layer.train(mode)
+        # iterating a data loader draws from the global generator
+        with global_rng_restored(), cumulative_bn_stats(layers):
+            for data in self.dataloader:
+                if num_batches == self.num_batches:
+                    break
+                inputs = model.data_preprocessor(data, False)['inputs']
+                if isinstance(inputs, (list, tuple)):
+                    inputs = inputs[0]
+                model.backbone(inputs)
+                num_batches += 1
         runner.logger.info(
             f'BackboneBNStatsHook: the running statistics of {len(layers)} '
             f'backbone BN layers re-estimated on {num_batches} batches at '
