@@ -1,12 +1,13 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """A deterministic synthetic detection data set for the embedded demo.
 
-Every image is a cluttered scene: a textured background (low-frequency
-sinusoids and smoothed noise in muted colours, crossed by thin distractor
-strokes that are not objects) with 2 to 6 shaded, textured shapes of the
-classes in :data:`CLASSES` on top of it. Later shapes occlude earlier ones;
-the stored instance mask is the visible part of a shape, and its box is the
-tight box of that mask.
+Every detection image is a cluttered scene: a textured background
+(low-frequency sinusoids and smoothed noise in muted colours, crossed by thin
+distractor strokes that are not objects) with 2 to 6 shaded, textured shapes
+of the classes in :data:`CLASSES` on top of it. Later shapes occlude earlier
+ones; the stored instance mask is the visible part of a shape, and its box is
+the tight box of that mask. The pre-training images are object-centric (one
+dominant shape on a shared background, as ImageNet is to COCO) or scenes.
 
 :func:`generate_demo_data` writes unlabelled images for self-supervised
 pre-training and two COCO-format splits for detection fine-tuning. It only
@@ -498,7 +499,7 @@ def generate_demo_data(out_dir: str,
                        size: int = 160,
                        seed: int = 0,
                        num_backgrounds: Optional[int] = None,
-                       pretrain_images: str = 'scenes',
+                       pretrain_images: str = 'objects',
                        overwrite: bool = False) -> dict:
     """Generate the synthetic demo data set, or reuse an identical one.
 
@@ -537,11 +538,11 @@ def generate_demo_data(out_dir: str,
             keep a background of their own per scene. Defaults to None: a
             background of its own for every scene, a pool of
             :data:`OBJECT_BACKGROUNDS` for object-centric images.
-        pretrain_images (str): ``'scenes'``, cluttered scenes as the
-            detection splits (as COCO), or ``'objects'``, object-centric
-            images (as ImageNet, :func:`render_object_image`); see
+        pretrain_images (str): ``'objects'``, object-centric images (as
+            ImageNet, :func:`render_object_image`), or ``'scenes'``,
+            cluttered scenes as the detection splits (as COCO); see
             docs/en/demo.md. The detection splits are the same for both.
-            Defaults to ``'scenes'``.
+            Defaults to ``'objects'``.
         overwrite (bool): Replace the data set (``pretrain/``, ``train/``,
             ``val/``, ``annotations/`` and ``meta.json``; other files in
             ``out_dir`` are kept) if it exists with other parameters or is

@@ -240,8 +240,12 @@ def test_shared_backgrounds(tmp_path):
     assert min(errors) < 4 < sorted(errors)[1]
 
     shared = generate_demo_data(
-        str(tmp_path / 'shared'), num_backgrounds=2, **SMALL)
-    plain = generate_demo_data(str(tmp_path / 'plain'), **SMALL)
+        str(tmp_path / 'shared'),
+        num_backgrounds=2,
+        pretrain_images='scenes',
+        **SMALL)
+    plain = generate_demo_data(
+        str(tmp_path / 'plain'), pretrain_images='scenes', **SMALL)
     with open(shared['meta_file']) as f:
         assert json.load(f)['params']['num_backgrounds'] == 2
     for split in ('train', 'val'):
@@ -273,9 +277,11 @@ def test_object_image_has_one_dominant_centred_shape():
 
 
 def test_object_centric_pretraining_keeps_the_detection_splits(tmp_path):
-    objects = generate_demo_data(
-        str(tmp_path / 'objects'), pretrain_images='objects', **SMALL)
-    generate_demo_data(str(tmp_path / 'plain'), **SMALL)
+    """Object-centric pre-training images (the default) leave the detection
+    splits byte-identical to those of scenes."""
+    objects = generate_demo_data(str(tmp_path / 'objects'), **SMALL)
+    generate_demo_data(
+        str(tmp_path / 'plain'), pretrain_images='scenes', **SMALL)
     with open(objects['meta_file']) as f:
         params = json.load(f)['params']
     assert params['pretrain_images'] == 'objects'

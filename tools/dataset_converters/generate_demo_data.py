@@ -1,8 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Generate the synthetic demo data set (no download needed).
 
-Writes unlabelled pre-training images and COCO-format train / val detection
-splits of cluttered shape scenes, see
+Writes unlabelled pre-training images (object-centric by default) and
+COCO-format train / val detection splits of cluttered shape scenes, see
 :func:`mmdetco.demo.scenes.generate_demo_data`. An identical data
 set already in the output folder is reused.
 
@@ -56,10 +56,10 @@ def parse_args():
         '(default: a background of its own per scene, 32 for objects)')
     parser.add_argument(
         '--pretrain-images',
-        choices=['scenes', 'objects'],
-        default='scenes',
-        help='cluttered scenes (as COCO) or object-centric images (as '
-        'ImageNet) for pre-training (scenes)')
+        choices=['objects', 'scenes'],
+        default='objects',
+        help='object-centric images (as ImageNet) or cluttered scenes (as '
+        'COCO) for pre-training (objects)')
     parser.add_argument(
         '--overwrite',
         action='store_true',
