@@ -1,5 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Shared fixtures: a tiny DetCo (ResNet-18, small queues) and its inputs."""
+import importlib.util
+from pathlib import Path
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
@@ -44,3 +47,12 @@ def tiny_inputs(batch_size: int = 4, size: int = 32, patch: int = 16):
 def tiny_detco():
     torch.manual_seed(0)
     return MODELS.build(tiny_detco_cfg())
+
+
+def load_tool(path: str):
+    """The module of a tool script, ``path`` relative to the repository."""
+    path = Path(__file__).resolve().parents[1] / path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

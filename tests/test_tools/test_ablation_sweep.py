@@ -1,14 +1,14 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """``tools/benchmarks/ablation_sweep.py``: two ablations shrunk to tiny demo
 data, pre-trained and fine-tuned, tabulated."""
-import importlib.util
 import json
 from pathlib import Path
 
 from mmdetco.demo import format_table, generate_demo_data
+from ..conftest import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-TOOL = REPO / 'tools' / 'benchmarks' / 'ablation_sweep.py'
+TOOL = 'tools/benchmarks/ablation_sweep.py'
 ABLATIONS = REPO / 'configs' / 'detco' / 'ablations'
 TINY_PRETRAIN = [
     'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
@@ -21,15 +21,8 @@ TINY_FINETUNE = [
 ]
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('ablation_sweep', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_default_is_every_ablation():
-    args = load_tool().parse_args([])
+    args = load_tool(TOOL).parse_args([])
     assert sorted(Path(c).name for c in args.configs) == sorted(
         p.name for p in ABLATIONS.glob('*.py'))
 
@@ -55,7 +48,7 @@ def test_sweep_on_tiny_data(tmp_path):
         for name in ('detco-res5-gg', 'detco-gg-ll')
     ]
     work_dir = tmp_path / 'sweep'
-    load_tool().main([
+    load_tool(TOOL).main([
         *configs, '--data-root', data_root, '--work-dir',
         str(work_dir), '--pretrain-options', *TINY_PRETRAIN,
         '--finetune-options', *TINY_FINETUNE

@@ -1,32 +1,23 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """``tools/benchmarks/demo_table.py``: random init, MoCo v2 and DetCo on
 tiny demo data, three yardsticks and the dense probe's curve."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from mmdetco.demo import generate_demo_data
+from ..conftest import load_tool
 from .test_ablation_sweep import TINY_FINETUNE
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'benchmarks' / \
-    'demo_table.py'
+TOOL = 'tools/benchmarks/demo_table.py'
 TINY_PRETRAIN = [
     'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
     'model.queue_len=16'
 ]
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('demo_table', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_curve_needs_quarters_of_the_run(tmp_path):
-    tool = load_tool()
+    tool = load_tool(TOOL)
     assert tool.checkpoint_epochs(tool.DETCO_CONFIG) == [6, 12, 24]
     config = tmp_path / 'odd.py'
     config.write_text(f"_base_ = '{tool.ROOT}/{tool.DETCO_CONFIG}'\n"
@@ -40,7 +31,7 @@ def test_table_and_curve_on_tiny_data(tmp_path):
     generate_demo_data(
         data_root, num_pretrain=8, num_train=4, num_val=2, size=128)
     work_dir = tmp_path / 'table'
-    load_tool().main([
+    load_tool(TOOL).main([
         '--seeds', '0', '--data-root', data_root, '--work-dir',
         str(work_dir), '--pretrain-options', *TINY_PRETRAIN,
         'train_cfg.max_epochs=4', '--finetune-options', *TINY_FINETUNE
