@@ -1,7 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Read the pre-trained backbone out of a self-supervised checkpoint.
 
-Shared by the tools in ``tools/model_converters``.
+Shared by the tools in ``tools/model_converters``;
+``PretrainedBackboneCheckHook`` describes checkpoints with its helpers.
 
 Which checkpoints are accepted: :func:`extract_backbone_state_dict` takes
 the state dict under ``state_dict`` (mmengine checkpoints), or the
@@ -83,18 +84,27 @@ def load_checkpoint_safely(path: str) -> dict:
             f'allowed:\n{exc}') from exc
 
 
-def _state_dict_of(ckpt: Mapping) -> Optional[Mapping]:
-    """The state dict of a checkpoint: ``ckpt['state_dict']``, or ``ckpt``
-    itself if it is a bare dict of tensors; None if there is none."""
-    state_dict = ckpt.get('state_dict')
-    if isinstance(state_dict, Mapping):
-        return state_dict
-    if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
-        return ckpt
-    return None
+def state_dict_of(ckpt: object) -> Optional[Mapping]:
+    """The state dict of a checkpoint as mmengine's loaders take it:
+    ``ckpt['state_dict']`` if there is one, else ``ckpt``; None if that is
+    not a mapping."""
+    if not isinstance(ckpt, Mapping):
+        return None
+    state_dict = ckpt['state_dict'] if 'state_dict' in ckpt else ckpt
+    return state_dict if isinstance(state_dict, Mapping) else None
 
 
-def _shorten(names: list, limit: int = 10) -> str:
+def _strict_state_dict(ckpt: object) -> Optional[Mapping]:
+    """:func:`state_dict_of`, where a checkpoint without ``state_dict`` must
+    be a bare dict of tensors."""
+    state_dict = state_dict_of(ckpt)
+    if state_dict is ckpt and not (ckpt and all(
+            isinstance(v, torch.Tensor) for v in ckpt.values())):
+        return None
+    return state_dict
+
+
+def shorten(names: list, limit: int = 10) -> str:
     """Join ``names``, keeping the first ``limit`` of them."""
     text = ', '.join(str(name) for name in names[:limit])
     if len(names) > limit:
@@ -102,17 +112,23 @@ def _shorten(names: list, limit: int = 10) -> str:
     return text or 'none'
 
 
+def prefix_counts(keys: Iterable, limit: int = 20, suffix: str = '') -> str:
+    """The first components of ``keys`` (``suffix`` appended) with their
+    numbers of keys, e.g. ``'backbone (62), neck (4)'``, shortened."""
+    counts = Counter(str(key).split('.')[0] for key in keys)
+    return shorten([f'{name}{suffix} ({n})' for name, n in counts.items()],
+                   limit)
+
+
 def _describe(ckpt: object) -> str:
     """Say what a refused checkpoint holds."""
     if not isinstance(ckpt, Mapping):
         return f'found a {type(ckpt).__name__}, not a dict'
-    text = f'found top-level keys: {_shorten(list(ckpt))}'
-    state_dict = _state_dict_of(ckpt)
+    text = f'found top-level keys: {shorten(list(ckpt))}'
+    state_dict = _strict_state_dict(ckpt)
     if state_dict is None:
         return text + '; no state_dict'
-    counts = Counter(str(key).split('.')[0] for key in state_dict)
-    prefixes = [f'{prefix} ({n})' for prefix, n in counts.items()]
-    return text + f'; state_dict prefixes (keys): {_shorten(prefixes, 20)}'
+    return text + f'; state_dict prefixes (keys): {prefix_counts(state_dict)}'
 
 
 def extract_backbone_state_dict(ckpt: dict,
@@ -134,7 +150,7 @@ def extract_backbone_state_dict(ckpt: dict,
         ValueError: If ``ckpt`` is neither a self-supervised checkpoint with
             a backbone and a momentum encoder nor a released backbone.
     """
-    state_dict = _state_dict_of(ckpt) if isinstance(ckpt, Mapping) else None
+    state_dict = _strict_state_dict(ckpt)
     keys = [str(key) for key in state_dict or ()]
     released = isinstance(ckpt, Mapping) and isinstance(
         ckpt.get('state_dict'), Mapping)
@@ -142,9 +158,8 @@ def extract_backbone_state_dict(ckpt: dict,
     if released and backbone and all(
             key.startswith(TORCHVISION_RESNET_PREFIXES) for key in backbone):
         # the DetCo authors' release: the backbone (any fc.* is no part)
-        return OrderedDict(
-            (key, value) for key, value in state_dict.items()
-            if not str(key).startswith('fc.'))
+        return OrderedDict((key, value) for key, value in state_dict.items()
+                           if not str(key).startswith('fc.'))
     has_backbone = any(key.startswith(BACKBONE_PREFIX) for key in keys)
     has_momentum = any(
         key.startswith(MOMENTUM_ENCODER_PREFIXES) for key in keys)
@@ -165,13 +180,33 @@ def resnet_blocks(keys: Iterable[str]) -> Tuple[str, Dict[int, int]]:
     of blocks of every stage (``{1: 3, 2: 4, ...}``; empty if none) that the
     ``layer{stage}.{block}.*`` keys of a ResNet state dict show."""
     blocks, bottleneck = {}, False
-    for key in keys:
+    for key in map(str, keys):
         match = re.match(r'layer(\d+)\.(\d+)\.', key)
         if match:
             stage, index = int(match.group(1)), int(match.group(2))
             blocks[stage] = max(blocks.get(stage, 0), index + 1)
             bottleneck |= key.startswith(f'layer{stage}.{index}.conv3.')
     return 'Bottleneck' if bottleneck else 'BasicBlock', blocks
+
+
+def _resnet_depth(block: str, blocks: Mapping[int, int]) -> Optional[int]:
+    """The depth of the torchvision ResNet of :func:`resnet_blocks`'s
+    layout, None if no such ResNet has it."""
+    return RESNET_LAYOUTS.get(
+        (block, tuple(blocks[s] for s in sorted(blocks))))
+
+
+def describe_resnet(keys: Iterable[str]) -> Optional[str]:
+    """``'ResNet-50 (Bottleneck, 3-4-6-3 blocks)'`` (``'a ResNet of
+    BasicBlocks, 1-1 blocks'`` for another layout) for the keys of a ResNet
+    state dict; None if they have no ``layer*`` blocks."""
+    block, blocks = resnet_blocks(keys)
+    if not blocks:
+        return None
+    depth = _resnet_depth(block, blocks)
+    stages = '-'.join(str(blocks[s]) for s in sorted(blocks))
+    return f'ResNet-{depth} ({block}, {stages} blocks)' if depth else \
+        f'a ResNet of {block}s, {stages} blocks'
 
 
 def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
@@ -198,13 +233,12 @@ def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
     import torchvision
 
     block, blocks = resnet_blocks(state_dict)
-    layout = tuple(blocks[stage] for stage in sorted(blocks))
-    depth = RESNET_LAYOUTS.get((block, layout))
+    depth = _resnet_depth(block, blocks)
     if depth is None or sorted(blocks) != [1, 2, 3, 4]:
         raise ValueError(
             f'The backbone of {path_for_errors} is not a ResNet-18/34/50/'
             f'101/152: found {block} blocks per stage {blocks}, keys '
-            f'{_shorten(list(state_dict))}.')
+            f'{shorten(list(state_dict))}.')
 
     with torch.device('meta'):
         reference = getattr(torchvision.models, f'resnet{depth}')()
@@ -226,9 +260,9 @@ def infer_resnet_depth(state_dict: Mapping, path_for_errors: str) -> int:
     if missing or unexpected or wrong_shape:
         raise ValueError(
             f'The backbone of {path_for_errors} does not match torchvision '
-            f'resnet{depth}: missing keys: {_shorten(missing)}; unexpected '
-            f'keys: {_shorten(unexpected)}; wrong shapes: '
-            f'{_shorten(wrong_shape)}.')
+            f'resnet{depth}: missing keys: {shorten(missing)}; unexpected '
+            f'keys: {shorten(unexpected)}; wrong shapes: '
+            f'{shorten(wrong_shape)}.')
     return depth
 
 
