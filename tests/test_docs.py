@@ -3,7 +3,11 @@
 every repository path, every ``make`` target and every ``tools/`` command
 named in README.md, docs/**/*.md and configs/**/README.md exists, and the
 commands' arguments are accepted by the scripts' own parsers (run in a
-child process: ``python tests/test_docs.py`` reads commands as JSON).
+child process: ``python tests/test_docs.py`` reads commands as JSON). A
+command that gives a config file and ``--cfg-options`` builds that config
+with the overrides (and ``--gpu-aug``, its ``*_gpuaug.py`` variant), each
+key naming an item that is in the config or a parameter of the object its
+dict builds; an override given in the prose must parse to what it means.
 
 Needs no Sphinx; ``make docs`` builds the site.
 """
@@ -36,6 +40,8 @@ TOOL_RE = re.compile(r'^tools/[\w/.-]+\.(?:py|sh)$')
 ASSIGN_RE = re.compile(r'^([A-Za-z_]\w*)=(.*)$')
 VAR_RE = re.compile(r'\$\{?([A-Za-z_]\w*)\}?')
 MAKE_RE = re.compile(r'\bmake\s+([\w-]+)')
+# a config override: `key.path=value`
+OVERRIDE_RE = re.compile(r'^[A-Za-z_]\w*(?:\.\w+)+=')
 OTHERS_RE = re.compile(
     r"(?:MMDetection|MMSelfSup|MMPretrain|mmdet|detectron2)'s\s+(?:own\s+)?$")
 
@@ -266,12 +272,20 @@ def check_shell_commands(commands: List[Command]) -> Tuple[List[str], list]:
     return problems, forwarded
 
 
+def given_config(cmd: Command) -> Optional[str]:
+    """The config file a shell script's positional arguments name."""
+    if not cmd.script.endswith('.sh'):
+        return None
+    return next((a for a in cmd.args if a.endswith('.py')), None)
+
+
 def check_commands(commands: List[Command]) -> List[str]:
     problems, to_parse = check_shell_commands(commands)
     if not to_parse:
         return problems
     request = [
-        dict(script=s, args=a, run=r, fill=f) for _, s, a, r, f in to_parse
+        dict(script=s, args=a, run=r, fill=f, config=given_config(c))
+        for c, s, a, r, f in to_parse
     ]
     child = subprocess.run([sys.executable, osp.abspath(__file__)],
                            input=json.dumps(request),
@@ -316,11 +330,15 @@ _PARSE_ARGS = argparse.ArgumentParser.parse_args
 _PARSE_KNOWN_ARGS = argparse.ArgumentParser.parse_known_args
 
 
-def parse_error(parser: argparse.ArgumentParser, args: List[str], run: bool,
-                fill: int) -> Optional[str]:
+def parse_error(parser: argparse.ArgumentParser,
+                args: List[str],
+                run: bool,
+                fill: int,
+                config: Optional[str] = None) -> Optional[str]:
     """What the parser says of the arguments (None: accepted). ``run``:
     parse them whole, else only look their options up; ``fill``: they
-    follow the positional arguments a shell script passed."""
+    follow the positional arguments a shell script passed, ``config``
+    among them."""
     if not run:
         unknown = [
             a for a in args if a.startswith('-')
@@ -349,7 +367,109 @@ def parse_error(parser: argparse.ArgumentParser, args: List[str], run: bool,
         return (f'--cfg-options {" ".join(unread)} changes nothing: the run '
                 'reads no such config key (a variable of the config file is '
                 'substituted when the file is read)')
+    if not fill:
+        config = getattr(parsed, 'config', None)
+    return config_problem(config, getattr(parsed, 'cfg_options', None),
+                          getattr(parsed, 'gpu_aug', False))
+
+
+def value_problem(key: str, value) -> Optional[str]:
+    """A value that ``DictAction`` leaves a string but that reads as
+    Python: a dict or a call, which ``--cfg-options`` cannot give."""
+    if isinstance(value, str) and re.search(r'[(){}\[\]=]', value):
+        return (f'{key}={value}: --cfg-options reads it as a string, not as '
+                'Python (it parses numbers, True/False/None, strings, lists '
+                'and tuples); set the keys of a dict one by one')
     return None
+
+
+def config_problem(config: Optional[str], options: Optional[dict],
+                   gpu_aug: bool) -> Optional[str]:
+    """Why the config file a command names does not build with its
+    ``--cfg-options`` (and ``--gpu-aug``), or None. A placeholder
+    (`CONFIG`) is not checked."""
+    if not options and not gpu_aug or not config \
+            or not osp.isfile(osp.join(ROOT, config)):
+        return None
+    from mmengine.config import Config
+
+    from mmdetco.utils import gpu_aug_config
+    if gpu_aug:
+        try:
+            config = gpu_aug_config(config)
+        except FileNotFoundError as e:
+            return str(e).split('\n')[0]
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    options = options or {}
+    problems = [
+        p for key, value in options.items()
+        for p in (value_problem(key, value), key_problem(cfg, key)) if p
+    ]
+    if problems:
+        return f'{config}: ' + '; '.join(problems)
+    cfg.merge_from_dict(options)
+    return None
+
+
+# keys of a dict that its builder reads, not the built class
+BUILDER_KEYS = {'optim_wrapper': {'constructor', 'paramwise_cfg'}}
+
+
+def key_problem(cfg, key: str) -> Optional[str]:
+    """Why an override key names nothing the config has: a list item out
+    of range, a key under a value that is neither a dict nor a list, or a
+    key new to a dict that is not a parameter of the class its ``type``
+    names (a dict without ``type``, or a class taking ``**kwargs``, may
+    get any new key)."""
+    node, parts = cfg.to_dict(), key.split('.')
+    for i, part in enumerate(parts):
+        where = '.'.join(parts[:i])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                items = ', '.join(
+                    str(x.get('type', '?')) if isinstance(x, dict) else repr(x)
+                    for x in node)
+                return (f'{key}: {where} is a list of {len(node)} '
+                        f'({items}), it has no item {part}')
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            if part in node:
+                node = node[part]
+                continue
+            if not where:
+                return None  # top level: checked against the run's keys
+            fields = init_fields(node.get('type'))
+            if fields is None:
+                return None
+            fields |= BUILDER_KEYS.get(where, set())
+            if part not in fields:
+                return (f'{key}: {where} builds {node["type"]}, which takes '
+                        f'no {part}')
+            return None
+        else:
+            return f'{key}: {where} is {node!r:.40}, it has no {part}'
+    return None
+
+
+def init_fields(type_name) -> Optional[set]:
+    """The parameters of a registered class (None: unknown, or any)."""
+    import inspect
+
+    import mmpretrain.registry
+    from mmengine.registry import Registry
+    if not isinstance(type_name, str):
+        return None
+    for registry in vars(mmpretrain.registry).values():
+        if isinstance(registry, Registry):
+            cls = registry.get(type_name)
+            if cls is not None:
+                break
+    else:
+        return None
+    params = inspect.signature(cls).parameters.values()
+    if any(p.kind == p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params}
 
 
 def run_keys() -> set:
@@ -370,14 +490,37 @@ def parse_requests(requests: List[dict]) -> List[Optional[str]]:
         if r['script'] not in parsers:
             parsers[r['script']] = script_parser(r['script'])
         errors.append(
-            parse_error(parsers[r['script']], r['args'], r['run'], r['fill']))
+            parse_error(parsers[r['script']], r['args'], r['run'], r['fill'],
+                        r['config']))
     return errors
+
+
+def check_prose_overrides(text: str) -> List[str]:
+    """Overrides named in the prose (`key.path=value`) parse, as
+    ``--cfg-options`` parses them, to what they mean."""
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    problems = []
+    for span in split_code(text)[2]:
+        try:
+            tokens = shlex.split(span.replace('\n', ' '))
+        except ValueError:  # an unbalanced quote: not a command line
+            continue
+        for token in filter(OVERRIDE_RE.match, tokens):
+            try:
+                options = parser.parse_args(['--o', token]).o
+            except AssertionError:  # unbalanced brackets: Python prose
+                continue
+            problems += filter(None, (value_problem(key, value)
+                                      for key, value in options.items()))
+    return problems
 
 
 def check_text(text: str, md: str) -> List[str]:
     """Every check but the commands' parsers, for one page."""
     return (check_links(text, md) + check_paths(text, md) +
-            check_make_targets(text))
+            check_make_targets(text) + check_prose_overrides(text))
 
 
 def toctree_entries(text: str) -> List[str]:
@@ -443,7 +586,9 @@ SYNTHETIC = """# A page
 `configs/detco/detco_resnet50_8xb32-coslr-200e_in1k.py`,
 `configs/detco/no_such_config.py`, `tests/test_ablations.py::no_such_test`,
 `configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-{1x,3x}_coco.py`,
-MMDetection's `tools/test.py`
+MMDetection's `tools/test.py`,
+`optim_wrapper.paramwise_cfg="dict(custom_keys={'neck': dict(lr_mult=0.1)})"`,
+`optim_wrapper.paramwise_cfg.custom_keys.local_mlps.lr_mult=0.111`
 
 ```shell
 make no-such-target
@@ -451,6 +596,19 @@ A=configs/detco/ablations; S=_resnet50_8xb32-coslr-100e_in1k.py
 python tools/benchmarks/ablation_sweep.py $A/detco-nothing$S
 python tools/train.py CONFIG --no-such-flag
 python tools/train.py CONFIG --cfg-options patch_pipeline.5.shuffle=False
+G=configs/detco/detco_resnet50_8xb32-coslr-200e_in1k_gpuaug.py
+python tools/train.py $G --cfg-options \
+    train_dataloader.dataset.pipeline.1.patch_pipeline.5.shuffle=False
+python tools/train.py $G --cfg-options \
+    train_dataloader.dataset.pipeline.1.patch_pipeline.2.shuffle=False \
+    optim_wrapper.paramwise_cfg.custom_keys.local_mlps.lr_mult=0.111 \
+    default_hooks.checkpoint.by_epoch=False model.neck.local_init=default
+python tools/train.py configs/detco/detco_resnet50_8xb32-coslr-100e_in1k.py \
+    --gpu-aug
+tools/dist_train.sh configs/detco/detco_resnet50_8xb32-coslr-100e_in1k.py 8 \
+    --cfg-options model.neck.no_such_field=1
+python tools/train.py $G --cfg-options model.head.temperature.value=1
+python tools/train.py $G --cfg-options optim_wrapper.paramwise_cfg="dict()"
 tools/dist_train.sh CONFIG
 tools/dist_train.sh CONFIG 8 --amp fp8
 python tools/no_such_tool.py
@@ -479,6 +637,8 @@ def test_checker_reports_each_kind_of_mismatch():
         'no such path: configs/detco/ablations/detco-nothing_resnet50',
         'no make target: no-such-target',
         'no such path: tools/no_such_tool.py',
+        "optim_wrapper.paramwise_cfg=dict(custom_keys={'neck':dict(lr_mult="
+        '0.1)}): --cfg-options reads it as a string',
     ]
     assert_reported_once(problems, expected)
 
@@ -488,6 +648,14 @@ def test_checker_reports_each_kind_of_mismatch():
         'tools/dist_train.sh takes 2 positional arguments, got CONFIG',
         "invalid choice: 'fp8'",
         '--cfg-options patch_pipeline.5.shuffle changes nothing',
+        'train_dataloader.dataset.pipeline.1.patch_pipeline is a list of 3 '
+        '(FastRandomResizedCrop, RandomFlip, JigsawPatches), it has no item 5',
+        'detco_resnet50_8xb32-coslr-100e_in1k.py has no GPU-augmentation '
+        'variant',
+        'model.neck builds DetCoNeck, which takes no no_such_field',
+        'model.head.temperature is 0.2, it has no value',
+        'optim_wrapper.paramwise_cfg=dict(): --cfg-options reads it as a '
+        'string',
         'no such script: tools/no_such_tool.py',
     ]
     assert_reported_once(problems, expected)

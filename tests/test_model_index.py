@@ -1,6 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """model-index.yml (what mim reads) imports metafiles that exist and parse,
-and every model and collection they describe points at existing files."""
+every model and collection they describe points at existing files, and a
+model reports results and run resources only with the weights of the run."""
 import os.path as osp
 
 import pytest
@@ -38,3 +39,19 @@ def test_metafile_points_at_existing_files(metafile):
         # mim finds a model by name: the config is named after it
         assert osp.basename(config) == model['Name'] + '.py', config
         assert model['In Collection'] in collections, model['Name']
+
+
+@pytest.mark.parametrize('metafile', IMPORTS)
+def test_results_and_resources_come_with_weights(metafile):
+    """`Results` and `Training Resources` describe a trained checkpoint: a
+    model without `Weights` has neither (nor has its collection)."""
+    meta = _load(metafile)
+    collections = {c['Name']: c for c in meta['Collections']}
+    for model in meta['Models']:
+        if model.get('Weights'):
+            continue
+        collection = collections[model['In Collection']]
+        assert model.get('Results') is None, model['Name']
+        for where in (model, collection):
+            resources = (where.get('Metadata') or {}).get('Training Resources')
+            assert resources is None, f'{where["Name"]}: {resources}'

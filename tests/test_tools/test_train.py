@@ -111,3 +111,25 @@ def test_train_with_gpu_aug(tmp_path, data_root):
     assert [t['type'] for t in views['global_pipeline']
             ] == ['FastRandomResizedCrop', 'RandomFlip']
     assert load_state(str(work_dir), 'epoch_1.pth')['meta']['epoch'] == 1
+
+
+def test_gpu_aug_without_a_variant_names_the_config(tmp_path):
+    """``--gpu-aug`` on a config without a ``*_gpuaug.py`` variant stops
+    before training, naming the config and those that have a variant."""
+    config = 'configs/detco/detco_resnet50_8xb32-coslr-100e_in1k.py'
+    result = subprocess.run([
+        sys.executable, 'tools/train.py', config, '--gpu-aug', '--work-dir',
+        str(tmp_path)
+    ],
+                            cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=ROOT),
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
+    assert result.returncode != 0
+    error = result.stderr.strip().split('\n')
+    message = next(
+        line for line in error if line.startswith('FileNotFoundError: '))
+    assert f'{config} has no GPU-augmentation variant' in message
+    assert 'detco_resnet50_8xb32-coslr-200e_in1k.py' in message
+    assert not list(tmp_path.iterdir())
