@@ -8,8 +8,8 @@ import torch
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
-from mmdetco.engine import KNNMonitorHook, knn_predict
-from mmdetco.engine.hooks.knn_monitor_hook import all_gather_by_index
+from mmdetco.engine import KNNMonitorHook
+from mmdetco.evaluation import all_gather_by_index, knn_predict
 
 
 def clusters(num_classes=8, per_class=25, dim=32, seed=0):

@@ -1,7 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from .backbone_bn_stats_hook import BackboneBNStatsHook
 from .health_hook import DetCoHealthHook
-from .knn_monitor_hook import KNNMonitorHook, knn_predict
+from .knn_monitor_hook import KNNMonitorHook
 from .preemption_hook import PreemptionHook
 from .pretrained_check_hook import (PretrainedBackboneCheckHook,
                                     PretrainedWeightsError)
@@ -11,6 +11,5 @@ from .rng_state_hook import RNGStateHook, get_rng_state, set_rng_state
 __all__ = [
     'BackboneBNStatsHook', 'DetCoHealthHook', 'DetCoQueueCheckHook',
     'KNNMonitorHook', 'PreemptionHook', 'PretrainedBackboneCheckHook',
-    'PretrainedWeightsError', 'RNGStateHook', 'get_rng_state', 'knn_predict',
-    'set_rng_state'
+    'PretrainedWeightsError', 'RNGStateHook', 'get_rng_state', 'set_rng_state'
 ]

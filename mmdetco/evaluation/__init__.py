@@ -1,0 +1,2 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+from .functional import *  # noqa: F401,F403
