@@ -1,11 +1,14 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The embedded demo: its generated data (:mod:`.scenes`), its steps
+"""The embedded demo: its generated data (:mod:`.scenes`, with images drawn
+by :mod:`.render` from :mod:`.shapes` and :mod:`.textures`), its steps
 (pre-train, export, probe, fine-tune, read the logs; :mod:`.steps`), any
 pre-training config at its scale (:mod:`.scale`) and its tables
 (:mod:`.tables`). Used by ``tools/run_demo.py`` and the benchmark tools; not
 imported by ``import mmdetco``."""
+from .render import render_scene
 from .scale import multi_view_of, shrink_to_demo
-from .scenes import CLASSES, background_pool, generate_demo_data, render_scene
+from .scenes import background_pool, generate_demo_data
+from .shapes import CLASSES
 from .steps import (DENSE_CELL, DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
                     MOCOV2_CONFIG, PROBE_CONFIG, PROBE_NAME, ROOT,
                     data_root_options, dense, ensure_demo_data,

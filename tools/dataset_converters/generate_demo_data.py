@@ -11,17 +11,10 @@ Example::
     python tools/dataset_converters/generate_demo_data.py --out data/demo
 """
 import argparse
-import importlib.util
-import os.path as osp
 import sys
 import time
 
-if importlib.util.find_spec('mmdetco') is None:
-    # Run from a checkout that is not installed.
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
-from mmdetco.demo.scenes import generate_demo_data  # noqa: E402
+from mmdetco.demo.scenes import generate_demo_data
 
 
 def parse_args():

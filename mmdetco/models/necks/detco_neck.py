@@ -29,35 +29,19 @@ class DetCoNeck(BaseModule):
       (``num_patches * C_i``) -> ``Linear(num_patches * C_i, H_i)`` -> ReLU
       -> ``Linear(H_i, out_channels)``.
 
-    All outputs are L2-normalised.
-
-    Two decisions keep the local branch from collapsing (both measured in
-    ``docs/en/training_health.md``; ``scale_local_input=False,
-    local_init='default'`` is the literal reading of the paper, whose local
-    embeddings collapse to one direction within the first steps):
-
-    - ``scale_local_input``: the ``num_patches * C_i`` concatenation is
-      divided by ``sqrt(num_patches)``, so that its norm, and with it the
-      size of an SGD step of the local MLP, matches the global MLP's;
-    - ``local_init='global'``: :meth:`init_weights` starts every local MLP as
-      the global MLP of its level applied to the mean of the patch vectors
-      (the first-layer weight is the global one repeated for every patch,
-      the rest copied). The local embeddings then start in the space of the
-      global keys that the ``lg`` term contrasts them with, and independent
-      of the order of the (shuffled) patches. The weights are not shared:
-      they only start equal. A local hidden layer wider than the global one
-      starts with the global units first and the extra units disconnected
-      from the output (their second-layer weights are zero), so the local
-      MLP still starts as the global one and the extra units learn from
-      there.
+    All outputs are L2-normalised. ``scale_local_input`` and
+    ``local_init='global'`` keep the local branch from collapsing, which it
+    does with both off (the literal reading of the paper); see
+    docs/en/algorithm.md and, for the measurements,
+    docs/en/training_health.md.
 
     Args:
         in_channels (Sequence[int]): Channels of each backbone level, e.g.
             ``(256, 512, 1024, 2048)`` for ResNet-50 res2..res5.
         hid_channels (int | Sequence[int], optional): Hidden width ``H_i`` of
-            both MLPs of each level. ``None`` uses ``C_i`` (the DetCo default:
-            a ``9 * C_i`` hidden layer would add about 340M parameters at
-            res5). An int applies to every level. Defaults to None.
+            both MLPs of each level. ``None`` uses ``C_i``, the DetCo default
+            (docs/en/algorithm.md counts the parameters of a ``9 * C_i``
+            one). An int applies to every level. Defaults to None.
         local_hid_channels (int | Sequence[int], optional): Hidden width of
             the local MLPs alone, e.g. ``9 * C_i`` for the paper's
             alternative; ``None`` uses ``hid_channels``. Defaults to None.
@@ -66,9 +50,12 @@ class DetCoNeck(BaseModule):
             squared). Defaults to 9.
         scale_local_input (bool): Divide the concatenated patch vector by
             ``sqrt(num_patches)``. Defaults to True.
-        local_init (str): ``'global'`` (see above) or ``'default'``
-            (PyTorch's initialisation of ``nn.Linear``, independent of the
-            global MLP). Needs the same hidden width for both MLPs of a
+        local_init (str): ``'global'``: :meth:`init_weights` starts every
+            local MLP as the global MLP of its level applied to the mean of
+            the patch vectors (weights copied, not shared; the extra hidden
+            units of a wider local MLP start disconnected from the output),
+            or ``'default'`` (PyTorch's initialisation of ``nn.Linear``).
+            ``'global'`` needs the same hidden width for both MLPs of a
             level or a wider local one. Defaults to ``'global'``.
         init_cfg (dict or list[dict], optional): Initialization config dict.
             Defaults to None.
