@@ -6,7 +6,6 @@ lines are shown) and resumes when its outputs already exist, so an
 interrupted demo continues where it stopped. Used by ``tools/run_demo.py``
 and ``tools/benchmarks/demo_table.py``.
 """
-import glob
 import json
 import math
 import os
@@ -21,9 +20,10 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import set_random_seed
 
 from mmdetco.compat import MODELS
-from mmdetco.engine import DetCoHealthHook
-from mmdetco.models.utils import (branch_top1, collapse_thresholds, figure_key,
-                                  figures, healthy_spread)
+from mmdetco.engine.hooks.health_hook import collapsed_branches
+from mmdetco.models.utils import healthy_spread
+from mmdetco.utils.training_log import (figure_key, figures, find_logs,
+                                        load_records)
 from .dense_probe import dense_probe, pixel_probe
 from .scenes import CLASSES, data_layout, generate_demo_data
 
@@ -58,19 +58,8 @@ def run_tool(args: List[str]) -> None:
 
 def log_records(work_dir: str, key: str) -> List[dict]:
     """The records of the json logs of a run that hold ``key``, oldest
-    first.
-
-    A resumed run continues in a new timestamped log; all are read.
-    """
-    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', '*.json')))
-    logs = [p for p in logs if osp.basename(p) != 'scalars.json']
-    records = []
-    for path in logs:
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if key in record:
-                    records.append(record)
+    first (:func:`mmdetco.utils.find_logs`: a resumed run's logs too)."""
+    records = load_records(find_logs(work_dir), [key])
     if not records:
         raise RuntimeError(f'no "{key}" in the json logs under {work_dir}')
     return records
@@ -141,12 +130,11 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     cfg = Config.fromfile(osp.join(ROOT, config))
     chance = math.log(cfg.model.queue_len + 1)
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'DetCoHealthHook')
-    hook = DetCoHealthHook(**{k: v for k, v in hook.items() if k != 'type'})
+    rule = {
+        k: hook[k]
+        for k in ('collapse_ratio', 'chance_factor') if k in hook
+    }
     healthy = healthy_spread(cfg.model.feat_dim)
-    max_spread, min_top1 = collapse_thresholds(cfg.model.feat_dim,
-                                               cfg.model.queue_len,
-                                               hook.collapse_ratio,
-                                               hook.chance_factor)
     records = log_records(work_dir, 'loss')
     last = records[-1]
     terms = {
@@ -171,10 +159,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
             f'{kind}_{level}': round(v, 3)
             for (kind, level), v in figures(last, 'poscos').items()
         },
-        collapsed_branches=[
-            f'{kind} {level}' for (kind, level), v in spreads.items()
-            if v < max_spread and branch_top1(last, kind, level) < min_top1
-        ],
+        collapsed_branches=collapsed_branches(last, cfg.model.feat_dim,
+                                              cfg.model.queue_len, **rule),
         knn_top1_random_init=round(knn[0], 2),
         knn_top1_pretrained=round(knn[-1], 2),
         knn_top1_pixels=pixels,

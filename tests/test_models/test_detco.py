@@ -187,3 +187,23 @@ def test_bf16_autocast_keeps_queues_and_logits_in_fp32(tiny_detco):
             norms, torch.ones_like(norms), atol=1e-2, rtol=0)
     losses['loss'].backward()
     assert tiny_detco.backbone.conv1.weight.grad.dtype == torch.float32
+
+
+def test_embed_is_the_query_encoder_on_views_1(tiny_detco):
+    inputs = tiny_inputs(batch_size=4)
+    with torch.no_grad():
+        embeddings = tiny_detco.embed(inputs)
+        images, patches = tiny_detco._split_views(inputs)
+        expected = tiny_detco._encode(
+            torch.nn.Sequential(tiny_detco.backbone, tiny_detco.neck),
+            images[0], patches[0])
+        # global view 2 and patch set 2 play no part
+        fresh = tiny_inputs(batch_size=4)
+        again = tiny_detco.embed(
+            [inputs[0], fresh[1], *inputs[2:11], *fresh[11:]])
+    assert [len(e) for e in embeddings] == [4, 4]
+    for got, want, same in zip(embeddings[0] + embeddings[1],
+                               expected[0] + expected[1], again[0] + again[1]):
+        assert got.shape == (4, tiny_detco.feat_dim)
+        torch.testing.assert_close(got, want)
+        torch.testing.assert_close(got, same)

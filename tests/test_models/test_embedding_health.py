@@ -4,10 +4,8 @@ import math
 import pytest
 import torch
 
-from mmdetco.models.utils import (branch_top1, collapse_thresholds,
-                                  contrastive_top1, embedding_spread,
-                                  figure_key, figures, healthy_spread,
-                                  positive_cosine)
+from mmdetco.models.utils import (contrastive_top1, embedding_spread,
+                                  healthy_spread, positive_cosine)
 
 
 def unit(*shape):
@@ -41,31 +39,3 @@ def test_contrastive_top1_counts_positives_that_beat_every_negative():
                            [0., -1., -2.]])
     # row 2 is a tie: the positive does not outrank every negative
     assert contrastive_top1(logits).item() == pytest.approx(50.)
-
-
-def test_figure_names_are_read_back_by_figure():
-    record = {
-        figure_key('loss', 'gg', 'res2'): 5.1,
-        figure_key('acc', 'lg', 'res5'): 12.5,
-        figure_key('spread', 'local', 'res5'): 0.01,
-        'loss': 9.0,
-        'knn/top1': 30.,
-    }
-    assert list(record)[:3] == [
-        'loss_gg_res2', 'acc_lg_res5', 'spread_local_res5'
-    ]
-    assert figures(record, 'loss') == {('gg', 'res2'): 5.1}
-    assert figures(record, 'spread') == {('local', 'res5'): 0.01}
-    assert figures(record, 'poscos') == {}
-
-
-def test_collapse_rule():
-    spread, top1 = collapse_thresholds(128, 255, 0.05, 10.)
-    assert spread == pytest.approx(0.05 / 128**0.5)
-    assert top1 == pytest.approx(10 * 100 / 256)
-    # the local branch's terms are ll and lg, the global one's gg
-    record = dict(
-        acc_gg_res5=90., acc_ll_res5=2., acc_lg_res5=4., acc_ll_res4=50.)
-    assert branch_top1(record, 'local', 'res5') == 3.
-    assert branch_top1(record, 'global', 'res5') == 90.
-    assert branch_top1(record, 'global', 'res4') == 0.

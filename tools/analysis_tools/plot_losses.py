@@ -20,8 +20,6 @@ Example::
         --keys loss loss_lg_res4 loss_lg_res5 lr
 """
 import argparse
-import glob
-import json
 import math
 import os
 import os.path as osp
@@ -35,7 +33,7 @@ matplotlib.use('Agg')
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmdetco.models.utils import FIGURE_KEY  # noqa: E402
+from mmdetco.utils import FIGURE_KEY, find_log, load_records  # noqa: E402
 
 #: Size of one subplot in inches, and the resolution of the saved figure.
 SUBPLOT_INCHES = (4.0, 3.0)
@@ -44,7 +42,7 @@ DPI = 100
 MAX_COLUMNS = 3
 TOTAL_KEY = 'loss'
 KNN_KEY = 'knn/top1'
-#: The grouped figures (:data:`mmdetco.models.utils.FIGURE_KEY`): figure,
+#: The grouped figures (:data:`mmdetco.utils.FIGURE_KEY`): figure,
 #: subplot title and line label (formatted with the key's ``name`` and
 #: ``level``), in plotting order.
 GROUPS = (
@@ -53,8 +51,6 @@ GROUPS = (
     ('spread', 'spread', '{name} {level}'),
     ('poscos', 'positive cosine', '{name} {level}'),
 )
-#: Json files in ``vis_data`` that are not the training log.
-NOT_LOGS = ('scalars.json', 'config.json')
 
 
 def parse_args(args: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -85,36 +81,6 @@ def parse_args(args: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(args)
 
 
-def find_log(path: str) -> str:
-    """The json log to read: ``path`` itself or the newest one under it.
-
-    Args:
-        path (str): A ``.json`` log, a work directory (searched for
-            ``*/vis_data/*.json``) or a timestamp directory (searched for
-            ``vis_data/*.json``).
-
-    Returns:
-        str: The log file.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist or holds no json log.
-    """
-    if osp.isfile(path):
-        return path
-    patterns = ('*/vis_data/*.json', 'vis_data/*.json')
-    logs = [
-        log for pattern in patterns
-        for log in glob.glob(osp.join(glob.escape(path), pattern))
-        if osp.basename(log) not in NOT_LOGS
-    ]
-    if not logs:
-        raise FileNotFoundError(
-            f'plot_losses: no json log (*/vis_data/<timestamp>.json) found '
-            f'under {path!r}.')
-    # Newest first by modification time, then by the timestamp name.
-    return max(logs, key=lambda log: (osp.getmtime(log), log))
-
-
 def load_log(log: str) -> List[dict]:
     """The training records of a json log: the lines with a ``loss`` or
     a ``knn/top1``.
@@ -128,16 +94,7 @@ def load_log(log: str) -> List[dict]:
     Raises:
         ValueError: The log has no line with a ``loss``.
     """
-    records = []
-    with open(log, encoding='utf-8') as f:
-        for line in f:
-            try:
-                record = json.loads(line)
-            except ValueError:  # blank or truncated line
-                continue
-            if isinstance(record, dict) and (TOTAL_KEY in record
-                                             or KNN_KEY in record):
-                records.append(record)
+    records = load_records([log], (TOTAL_KEY, KNN_KEY))
     if not any(TOTAL_KEY in record for record in records):
         raise ValueError(f'plot_losses: no {TOTAL_KEY!r} values in {log!r}.')
     return records
@@ -167,8 +124,8 @@ def group_keys(
     logged = list(OrderedDict.fromkeys(k for r in records for k in r))
     if keys is None:
         keys = [
-            k for figure, _, _ in GROUPS for k in logged
-            if figure_of(k) == figure
+            k for figure, _, _ in GROUPS
+            for k in logged if figure_of(k) == figure
         ] + [TOTAL_KEY] + [KNN_KEY] * (
             KNN_KEY in logged)
     missing = [k for k in keys if k not in logged]

@@ -9,16 +9,14 @@ sees them: collated, passed through the config's ``data_preprocessor``
 
 Example::
 
-    PYTHONPATH=. python tools/visualization/browse_views.py \\
+    python tools/visualization/browse_views.py \\
         configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py \\
         --data-root data/demo --num-images 3 --output views.png
 """
 import argparse
-import importlib.util
 import math
 import os
 import os.path as osp
-import sys
 from typing import List, Optional, Sequence, Tuple
 
 import matplotlib
@@ -32,16 +30,10 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import default_collate  # noqa: E402
 from mmengine.runner import set_random_seed  # noqa: E402
 from mmengine.utils import import_modules_from_strings  # noqa: E402
-
-if importlib.util.find_spec('mmdetco') is None:
-    # Run from a checkout that is not installed.
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
 from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
 from mmpretrain.utils import register_all_modules  # noqa: E402
 
-import mmdetco  # noqa: E402,F401  (registers the DetCo modules)
+from mmdetco.utils import view_layout  # noqa: E402
 
 #: Side of one panel in inches, and the resolution of the saved figure.
 PANEL_INCHES = 2.4
@@ -132,11 +124,12 @@ def load_config(config: str,
     return cfg
 
 
-def split_views(inputs: Sequence) -> Tuple[list, list, list, int]:
-    """Split the ``2 + 2 * k * k`` DetCo views into their groups.
+def split_views(views: Sequence) -> Tuple[list, list, list, int]:
+    """:func:`mmdetco.utils.split_views` of views whose patch sets are
+    ``k x k`` grids, with ``k``.
 
     Args:
-        inputs (Sequence): The views of one image (or batch): global view 1,
+        views (Sequence): The views of one image (or batch): global view 1,
             global view 2, the patches of set 1, the patches of set 2.
 
     Returns:
@@ -146,15 +139,14 @@ def split_views(inputs: Sequence) -> Tuple[list, list, list, int]:
     Raises:
         ValueError: The number of views is not ``2 + 2 * k * k``.
     """
-    num_patches = (len(inputs) - 2) // 2
-    grid = math.isqrt(max(num_patches, 0))
-    if grid < 1 or len(inputs) != 2 + 2 * grid * grid:
+    grid = math.isqrt(max(view_layout.patches_per_set(views), 0))
+    if grid < 1 or len(views) != 2 + 2 * grid * grid:
         raise ValueError(
             f'browse_views: expected 2 global views and 2 sets of k x k '
-            f'patches (2 + 2 * k * k views), got {len(inputs)} views.')
-    inputs = list(inputs)
-    return (inputs[:2], inputs[2:2 + num_patches], inputs[2 + num_patches:],
-            grid)
+            f'patches (2 + 2 * k * k views), got {len(views)} views.')
+    global_views, (set1, set2) = view_layout.split_views(
+        list(views), grid * grid, owner='browse_views')
+    return global_views, set1, set2, grid
 
 
 def collect_views(cfg: Config,

@@ -1,12 +1,66 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+"""The collapse rule of a DetCo branch, and the hook that applies it while
+training."""
 from collections import deque
-from typing import Deque, Dict, Optional
+from typing import Deque, Dict, List, Mapping, Optional, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmdetco.models.utils import branch_top1, collapse_thresholds, figures
 from ...compat import HOOKS
+from ...models.utils import LOSS_TERMS, healthy_spread
+from ...utils.training_log import figures
+
+#: The defaults of the rule: a branch is narrow under ``COLLAPSE_RATIO /
+#: sqrt(D)``, collapsed when also under ``CHANCE_FACTOR`` times chance for
+#: ``PATIENCE`` iterations.
+COLLAPSE_RATIO = 0.05
+CHANCE_FACTOR = 10.
+PATIENCE = 10
+
+
+def collapse_thresholds(feat_dim: int,
+                        queue_len: int,
+                        collapse_ratio: float = COLLAPSE_RATIO,
+                        chance_factor: float = CHANCE_FACTOR
+                        ) -> Tuple[float, float]:
+    """The collapse rule's thresholds.
+
+    A branch is narrow when its spread is below ``collapse_ratio /
+    sqrt(feat_dim)`` and collapsed when, narrow, the top-1 of its terms is
+    also below ``chance_factor`` times chance, ``100 / (queue_len + 1)``.
+
+    Returns:
+        tuple: The spread threshold and the top-1 threshold (in %).
+    """
+    return (collapse_ratio * healthy_spread(feat_dim),
+            chance_factor * 100. / (queue_len + 1))
+
+
+def branch_top1(record: Mapping, kind: str, level: str) -> float:
+    """The mean top-1 (in %) of the logged terms whose queries are of
+    ``kind`` (``global`` or ``local``) at ``level``; 0 if none is logged."""
+    values = [
+        value for (term, at), value in figures(record, 'acc').items()
+        if at == level and LOSS_TERMS[term][0] == kind[0]
+    ]
+    return sum(values) / len(values) if values else 0.
+
+
+def collapsed_branches(record: Mapping,
+                       feat_dim: int,
+                       queue_len: int,
+                       collapse_ratio: float = COLLAPSE_RATIO,
+                       chance_factor: float = CHANCE_FACTOR) -> List[str]:
+    """The branches (``'{kind} {level}'``) that one record shows collapsed:
+    the rule of :class:`DetCoHealthHook` with ``patience=1``."""
+    max_spread, min_top1 = collapse_thresholds(feat_dim, queue_len,
+                                               collapse_ratio, chance_factor)
+    return [
+        f'{kind} {level}'
+        for (kind, level), value in figures(record, 'spread').items()
+        if value < max_spread and branch_top1(record, kind, level) < min_top1
+    ]
 
 
 @HOOKS.register_module()
@@ -41,20 +95,20 @@ class DetCoHealthHook(Hook):
 
     Args:
         collapse_ratio (float): The collapse threshold, as a fraction of
-            ``1 / sqrt(D)``. Defaults to 0.05.
+            ``1 / sqrt(D)``. Defaults to :data:`COLLAPSE_RATIO` (0.05).
         patience (int): Consecutive iterations under the threshold before the
-            warning. Defaults to 10.
+            warning. Defaults to :data:`PATIENCE` (10).
         chance_factor (float): A branch whose mean top-1 accuracy over those
             iterations reaches this multiple of chance is not collapsed.
-            Defaults to 10.
+            Defaults to :data:`CHANCE_FACTOR` (10).
     """
 
     priority = 'NORMAL'
 
     def __init__(self,
-                 collapse_ratio: float = 0.05,
-                 patience: int = 10,
-                 chance_factor: float = 10.) -> None:
+                 collapse_ratio: float = COLLAPSE_RATIO,
+                 patience: int = PATIENCE,
+                 chance_factor: float = CHANCE_FACTOR) -> None:
         if not 0 < collapse_ratio < 1:
             raise ValueError('DetCoHealthHook: `collapse_ratio` must be in '
                              f'(0, 1), got {collapse_ratio}.')

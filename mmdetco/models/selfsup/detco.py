@@ -9,68 +9,46 @@ from mmengine.model import ExponentialMovingAverage
 
 from ...compat import (MODELS, BaseSelfSupervisor, DataSample,
                        batch_shuffle_ddp, batch_unshuffle_ddp)
-from ...utils import split_views
-from ..utils import embedding_spread, figure_key, positive_cosine
+from ...utils import figure_key, split_views
+from ..utils import embedding_spread, positive_cosine
 
 Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]
 
 
 @MODELS.register_module()
 class DetCo(BaseSelfSupervisor):
-    """DetCo.
+    """DetCo: MoCo v2 with contrastive losses at every backbone level, and
+    between whole images and their jigsaw patch sets (`DetCo: Unsupervised
+    Contrastive Learning for Object Detection
+    <https://arxiv.org/abs/2102.04803>`_).
 
-    Implementation of `DetCo: Unsupervised Contrastive Learning for Object
-    Detection <https://arxiv.org/abs/2102.04803>`_: MoCo v2 with contrastive
-    losses at every backbone level, and contrasts between whole images and
-    their jigsaw patch sets.
-
-    The inputs of one sample are ``2 + 2 * num_patches`` views, as produced by
-    :class:`DetCoMultiView`: global view 1, global view 2, the patches of
-    patch set 1, then those of patch set 2. Views 1 go through the query
-    encoder (backbone + neck), views 2 through the momentum key encoder. The
-    patches of a set go through the backbone as one batch.
-
-    Momentum convention: the key encoder is an
-    :class:`mmengine.model.ExponentialMovingAverage` of the query encoder, so
-    after each step ``key = (1 - momentum) * key + momentum * query``. The
-    default ``momentum=0.001`` is MoCo's ``m = 0.999`` (the same convention
-    as MMPretrain's ``MoCo``). The key encoder copies the query encoder at
-    the first step and is never updated by the optimizer.
-
-    Queues: for every level one global and one local queue of ``queue_len``
-    keys, stored as the buffers ``queue_global`` and ``queue_local`` of shape
-    ``(num_levels, feat_dim, queue_len)`` with the write pointer
-    ``queue_ptr``; they are saved in and resumed from checkpoints. Under DDP
-    the keys of all ranks are gathered before they are enqueued, so
-    ``queue_len`` must be a multiple of the global batch size (checked by
-    :class:`DetCoQueueCheckHook` before training, and at every update).
+    The query encoder (backbone + neck) embeds views 1 of the ``2 + 2 *
+    num_patches`` inputs of :class:`DetCoMultiView`, its momentum copy views
+    2, against one global and one local queue of keys per level (the buffers
+    ``queue_global``, ``queue_local`` and ``queue_ptr``). The design and its
+    decisions: docs/en/algorithm.md.
 
     Args:
-        backbone (dict): Config dict of the backbone; it must return one
-            feature map per level, e.g. ResNet with
-            ``out_indices=(0, 1, 2, 3)``.
+        backbone (dict): Config dict of a backbone that returns one feature
+            map per level, e.g. ResNet with ``out_indices=(0, 1, 2, 3)``.
         neck (dict): Config dict of :class:`DetCoNeck`.
         head (dict): Config dict of :class:`DetCoHead`.
-        queue_len (int): Number of keys in each queue. Defaults to 65536.
+        queue_len (int): Number of keys in each queue, a multiple of the
+            global batch size. Defaults to 65536.
         feat_dim (int): Dimension of the embeddings. Defaults to 128.
-        momentum (float): EMA coefficient of the key encoder in mmengine's
-            convention (see above). Defaults to 0.001.
+        momentum (float): EMA weight of the query encoder in the key encoder,
+            ``key = (1 - momentum) * key + momentum * query`` (MoCo's ``m``
+            is ``1 - momentum``). Defaults to 0.001.
         symmetric (bool): Also contrast views 2 as queries against views 1
-            as keys and average the two losses; the keys of both directions
-            are enqueued. Defaults to False, as in MoCo v2.
-        channels_last (bool): Keep the backbone weights and the views in
-            the ``channels_last`` memory format (faster convolutions on
-            tensor cores, mostly with ``--amp``). Defaults to False.
+            as keys and average the two losses. Defaults to False.
+        channels_last (bool): Keep the backbone weights and the views in the
+            ``channels_last`` memory format. Defaults to False.
         compile (bool | dict): ``torch.compile`` the backbones and necks of
-            both encoders in place (``nn.Module.compile``: the state dict and
-            checkpoints are unchanged); a dict is passed as its arguments.
-            The queues, the loss and the momentum update stay eager.
+            both encoders in place; a dict is passed as its arguments.
             Defaults to False.
-        log_health (bool): Also return, for logging, the health figures of
-            every level and kind (``global``, ``local``): ``spread_{kind}_
-            {level}`` (see :func:`embedding_spread`) of the queries and
-            ``poscos_{kind}_{level}``, the mean cosine of the positive pairs.
-            :class:`DetCoHealthHook` switches it on. Defaults to False.
+        log_health (bool): Also return the ``spread_{kind}_{level}`` and
+            ``poscos_{kind}_{level}`` figures of the queries
+            (:class:`DetCoHealthHook` switches it on). Defaults to False.
         pretrained (str, optional): The pretrained checkpoint path.
             Defaults to None.
         data_preprocessor (dict, optional): The config of the data
@@ -132,6 +110,13 @@ class DetCo(BaseSelfSupervisor):
             self.register_buffer(f'queue_{kind}',
                                  nn.functional.normalize(queue, dim=1))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+
+    def embed(self, inputs: List[torch.Tensor]) -> Embeddings:
+        """The query encoder's global and local embeddings of global view 1
+        and patch set 1: one ``(N, feat_dim)`` tensor per level each."""
+        images, patches = self._split_views(inputs)
+        return self._encode(
+            nn.Sequential(self.backbone, self.neck), images[0], patches[0])
 
     def _split_views(
         self, inputs: List[torch.Tensor]

@@ -1,15 +1,13 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+from ...utils.training_log import figure_key
 from .detco_data_preprocessor import DetCoDataPreprocessor
-from .embedding_health import (FIGURE_KEY, LOSS_TERMS, branch_top1,
-                               collapse_thresholds, contrastive_top1,
-                               embedding_spread, figure_key, figures,
+from .embedding_health import (LOSS_TERMS, contrastive_top1, embedding_spread,
                                healthy_spread, positive_cosine)
 from .queue_info_nce import queue_info_nce
 from .view_augmentation import DetCoViewAugmentation
 
 __all__ = [
-    'DetCoDataPreprocessor', 'DetCoViewAugmentation', 'FIGURE_KEY',
-    'LOSS_TERMS', 'branch_top1', 'collapse_thresholds', 'contrastive_top1',
-    'embedding_spread', 'figure_key', 'figures', 'healthy_spread',
+    'DetCoDataPreprocessor', 'DetCoViewAugmentation', 'LOSS_TERMS',
+    'contrastive_top1', 'embedding_spread', 'figure_key', 'healthy_spread',
     'positive_cosine', 'queue_info_nce'
 ]

@@ -4,8 +4,8 @@
 The first ``--num-images`` images of the config's train set go through its
 pipeline twice (two independent samplings of the views); the query encoder
 (backbone + neck, in train mode as during pre-training) embeds global view 1
-and patch set 1 of both samplings. Per level and kind (global, local) it
-prints:
+and patch set 1 of both samplings (:meth:`DetCo.embed`). Per level and kind
+(global, local) it prints:
 
 - ``different``: the mean cosine between the embeddings of different images;
 - ``same``: the mean cosine between the two samplings of one image;
@@ -19,15 +19,13 @@ its initialisation.
 
 Example::
 
-    python tools/analysis_tools/embedding_health.py \\
+    python tools/analysis_tools/embedding_probe.py \\
         configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py \\
         --checkpoint work_dirs/demo/pretrain/epoch_4.pth --data-root data/demo
 """
 import argparse
-import importlib.util
 import json
 import math
-import os.path as osp
 import sys
 from typing import Dict, Optional, Sequence
 
@@ -35,17 +33,10 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.runner import load_checkpoint, set_random_seed
+from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.utils import register_all_modules
 
-if importlib.util.find_spec('mmdetco') is None:
-    # Run from a checkout that is not installed.
-    sys.path.insert(0,
-                    osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
-from mmpretrain.registry import DATASETS, MODELS  # noqa: E402
-from mmpretrain.utils import register_all_modules  # noqa: E402
-
-import mmdetco  # noqa: E402,F401  (registers the DetCo modules)
-from mmdetco.models.utils import embedding_spread  # noqa: E402
+from mmdetco.models.utils import embedding_spread
 
 
 def parse_args(args: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -84,11 +75,7 @@ def probe(model, samplings) -> Dict[str, Dict[str, float]]:
     Returns:
         dict: ``{'global res2': {'different', 'same', 'spread'}, ...}``.
     """
-    encoder = torch.nn.Sequential(model.backbone, model.neck)
-    embeddings = []
-    for inputs in samplings:
-        images, patches = model._split_views(inputs)
-        embeddings.append(model._encode(encoder, images[0], patches[0]))
+    embeddings = [model.embed(inputs) for inputs in samplings]
     figures = {}
     for k, kind in enumerate(('global', 'local')):
         for level, z1, z2 in zip(model.head.levels, embeddings[0][k],
@@ -120,7 +107,7 @@ def main(args: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     model.train()
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     if len(dataset) < opts.num_images:
-        sys.exit(f'embedding_health: the train set has {len(dataset)} '
+        sys.exit(f'embedding_probe: the train set has {len(dataset)} '
                  f'images, fewer than --num-images {opts.num_images}.')
     samplings = [
         model.data_preprocessor(
