@@ -5,7 +5,8 @@ import torch
 from mmengine.model import BaseModule
 
 from ...compat import MODELS
-from ..utils import LOSS_TERMS, contrastive_top1, figure_key, queue_info_nce
+from ...utils import figure_key
+from ..utils import LOSS_TERMS, contrastive_top1, queue_info_nce
 
 
 @MODELS.register_module()

@@ -1,5 +1,4 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-from ...utils.training_log import figure_key
 from .detco_data_preprocessor import DetCoDataPreprocessor
 from .embedding_health import (LOSS_TERMS, contrastive_top1, embedding_spread,
                                healthy_spread, positive_cosine)
@@ -8,6 +7,6 @@ from .view_augmentation import DetCoViewAugmentation
 
 __all__ = [
     'DetCoDataPreprocessor', 'DetCoViewAugmentation', 'LOSS_TERMS',
-    'contrastive_top1', 'embedding_spread', 'figure_key', 'healthy_spread',
+    'contrastive_top1', 'embedding_spread', 'healthy_spread',
     'positive_cosine', 'queue_info_nce'
 ]
