@@ -88,8 +88,9 @@ def test_every_benchmark_config_checks_its_pretrained_parts(path):
         from mmdet.registry import HOOKS
     elif cfg.default_scope == 'mmseg':
         assert {'mmdetco', 'mmdetco.seg'} <= set(imports)
-        import mmdetco.seg  # noqa: F401
         from mmseg.registry import HOOKS
+
+        import mmdetco.seg  # noqa: F401
     else:
         assert cfg.default_scope == 'mmpretrain' and 'mmdetco' in imports
         from mmpretrain.registry import HOOKS

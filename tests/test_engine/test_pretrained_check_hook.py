@@ -385,31 +385,12 @@ def test_resumed_run_is_not_checked(files, tmp_path):
     assert 'the run resumed or loaded a checkpoint' in log
 
 
-def test_partial_module_options():
-    """The C4 res5 head's options: a part of the file (unexpected keys
-    allowed), new keys (``norm.``) allowed missing, the rest compared."""
-    from mmdetco.engine.hooks.pretrained_check_hook import compare_with_file
-    module = {
-        'layer4.0.weight': torch.ones(2),
-        'norm.weight': torch.ones(2),
-        'norm.num_batches_tracked': torch.tensor(0)
-    }
-    offered = {'layer4.0.weight': torch.ones(2), 'conv1.weight': torch.ones(1)}
-    assert not any(
-        compare_with_file(module, offered, ['norm.'], True).values())
-    problems = compare_with_file(module, offered)
-    assert problems['missing'] == ['norm.weight']
-    assert problems['unexpected'] == ['conv1.weight']
-    offered['layer4.0.weight'] = torch.ones(3)
-    assert compare_with_file(
-        module, offered, ['norm.'],
-        True)['misshapen'] == ['layer4.0.weight (3,) != (2,)']
-
-
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match='no module'):
         PretrainedBackboneCheckHook(modules=[])
     with pytest.raises(TypeError, match='unknown options'):
         PretrainedBackboneCheckHook(modules=[dict(name='backbone', x=1)])
+    with pytest.raises(TypeError, match='each of `modules` is a module name'):
+        PretrainedBackboneCheckHook(modules=[dict(ignore_missing=['norm.'])])
     hook = PretrainedBackboneCheckHook(modules=['head.nothing'])
     refused(tmp_path, backbone_cfg(), match='no module `head', hooks=[hook])
