@@ -17,6 +17,8 @@ register_all_modules(init_default_scope=True)
 # The tests of the MMSelfSup environment (make test-mmselfsup) run there.
 collect_ignore = ['test_mmselfsup']
 
+#: the checkout the tests run in (configs/, tools/)
+ROOT = str(Path(__file__).resolve().parents[1])
 RESNET18_CHANNELS = (64, 128, 256, 512)
 
 
@@ -51,7 +53,7 @@ def tiny_detco():
 
 def load_tool(path: str):
     """The module of a tool script, ``path`` relative to the repository."""
-    path = Path(__file__).resolve().parents[1] / path
+    path = Path(ROOT) / path
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

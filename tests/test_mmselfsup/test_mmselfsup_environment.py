@@ -22,8 +22,10 @@ from .conftest import CONFIGS, ROOT, run
 from .detco_losses import __file__ as DETCO_LOSSES
 from .detco_losses import detco_losses
 
-R50 = osp.join(CONFIGS, 'mmselfsup', 'detco_resnet50_8xb32-coslr-200e_in1k.py')
-DEMO = osp.join(CONFIGS, 'mmselfsup', 'detco_resnet18_1xb16-coslr-24e_demo.py')
+R50 = osp.join(CONFIGS, 'mmselfsup',
+               'detco_resnet50_8xb32-coslr-200e_in1k_mmselfsup.py')
+DEMO = osp.join(CONFIGS, 'mmselfsup',
+                'detco_resnet18_1xb16-coslr-24e_demo_mmselfsup.py')
 MAIN_R50 = osp.join(CONFIGS, 'detco',
                     'detco_resnet50_8xb32-coslr-200e_in1k.py')
 MAIN_DEMO = osp.join(CONFIGS, 'detco',

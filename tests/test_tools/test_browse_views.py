@@ -41,10 +41,12 @@ def test_writes_grid_png(tool, data_root, tmp_path):
     assert output.stat().st_size > 0
     with Image.open(output) as png:
         size = png.size
-    assert size == tool.figure_pixels(2)
+    # the tool's figure size at its DPI, one row per image
     width, height = tool.figure_size(2)
     assert size == (round(width * tool.DPI), round(height * tool.DPI))
     assert size[0] == tool.NUM_COLUMNS * tool.PANEL_INCHES * tool.DPI
+    assert size[1] == round(2 * (tool.PANEL_INCHES + tool.TITLE_INCHES) *
+                            tool.DPI)
 
 
 def test_views_as_the_model_sees_them(tool, data_root):

@@ -51,20 +51,26 @@ def png_size(path):
         return png.size
 
 
+def expected_pixels(tool, num_subplots):
+    """The PNG's ``(width, height)``: the tool's figure size at its DPI."""
+    width, height = tool.figure_size(num_subplots)
+    return round(width * tool.DPI), round(height * tool.DPI)
+
+
 def test_plots_levels_and_total(tool, tmp_path):
     log = write_log(tmp_path / 'work', '20240101_000000')
     output = tmp_path / 'out' / 'losses.png'
     assert tool.main([str(tmp_path / 'work'), '--output',
                       str(output)]) == str(output)
     # 4 levels + the total loss: 3 columns, 2 rows
-    assert png_size(output) == tool.figure_pixels(5)
+    assert png_size(output) == expected_pixels(tool, 5)
     width, height = tool.SUBPLOT_INCHES
-    assert tool.figure_pixels(5) == (round(3 * width * tool.DPI),
-                                     round(2 * height * tool.DPI))
+    assert expected_pixels(tool, 5) == (round(3 * width * tool.DPI),
+                                        round(2 * height * tool.DPI))
     # a log given directly
     direct = tmp_path / 'direct.png'
     tool.main([str(log), '--output', str(direct), '--keys', 'loss', 'lr'])
-    assert png_size(direct) == tool.figure_pixels(2)
+    assert png_size(direct) == expected_pixels(tool, 2)
 
 
 def test_log_parsing(tool, tmp_path):

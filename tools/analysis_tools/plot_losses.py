@@ -178,12 +178,6 @@ def figure_size(num_subplots: int) -> Tuple[float, float]:
     return cols * SUBPLOT_INCHES[0], rows * SUBPLOT_INCHES[1]
 
 
-def figure_pixels(num_subplots: int) -> Tuple[int, int]:
-    """The ``(width, height)`` in pixels of the PNG of ``num_subplots``."""
-    width, height = figure_size(num_subplots)
-    return round(width * DPI), round(height * DPI)
-
-
 def plot_losses(records: Sequence[dict],
                 subplots: Dict[str, List[Tuple[str, str]]],
                 output: str,

@@ -94,12 +94,6 @@ def figure_size(num_images: int) -> Tuple[float, float]:
             num_images * (PANEL_INCHES + TITLE_INCHES))
 
 
-def figure_pixels(num_images: int) -> Tuple[int, int]:
-    """The ``(width, height)`` in pixels of the PNG for ``num_images``."""
-    width, height = figure_size(num_images)
-    return round(width * DPI), round(height * DPI)
-
-
 def load_config(config: str,
                 data_root: Optional[str] = None,
                 cfg_options: Optional[dict] = None) -> Config:

@@ -1,5 +1,4 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from .cpu_distributed_runner import CPUDistributedRunner
-from .resumable_loop import ResumableEpochBasedTrainLoop
 
-__all__ = ['CPUDistributedRunner', 'ResumableEpochBasedTrainLoop']
+__all__ = ['CPUDistributedRunner']

@@ -2,7 +2,7 @@
 # tools/dataset_converters/generate_demo_data.py`) for MMSelfSup 1.x: the
 # settings of configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py (see there
 # for the reasons) on MMSelfSup's bases.
-_base_ = './detco_resnet50_8xb32-coslr-200e_in1k.py'
+_base_ = './detco_resnet50_8xb32-coslr-200e_in1k_mmselfsup.py'
 
 model = dict(
     queue_len=256,

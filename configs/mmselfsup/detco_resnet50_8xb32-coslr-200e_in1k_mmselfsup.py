@@ -8,6 +8,7 @@ _base_ = [
     'mmselfsup::selfsup/_base_/schedules/sgd_coslr-200e_in1k.py',
     'mmselfsup::selfsup/_base_/default_runtime.py',
     '../_base_/models/detco_resnet50.py',
+    '../_base_/pretrain_hooks.py',
 ]
 
 custom_imports = dict(imports=['mmdetco'], allow_failed_imports=False)

@@ -7,17 +7,18 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from mmdetco.engine.runners.divergence_guard import DivergenceGuard
-from ..conftest import tiny_inputs
+from mmdetco.engine.loops import DivergenceGuard
+from ...conftest import tiny_inputs
 
 
 class FakeRunner(SimpleNamespace):
     """What the guard uses of a Runner; records the checkpoints."""
 
     def save_checkpoint(self, out_dir, filename):
-        self.saved.append((out_dir, filename,
-                           {k: v.clone()
-                            for k, v in self.model.state_dict().items()}))
+        self.saved.append((out_dir, filename, {
+            k: v.clone()
+            for k, v in self.model.state_dict().items()
+        }))
 
 
 @pytest.fixture
@@ -49,8 +50,8 @@ def test_a_non_finite_loss_stops_before_anything_changes(guarded):
     assert 'the loss is nan' in message
     assert 'loss_ll_res2 = nan' in message and 'loss_lg_res5 = nan' in message
     assert 'loss_gg' not in message
-    assert [(d, f) for d, f, _ in runner.saved
-            ] == [(runner.work_dir, 'diverged_iter_7.pth')]
+    assert [(d, f) for d, f, _ in runner.saved] == [(runner.work_dir,
+                                                     'diverged_iter_7.pth')]
     saved = runner.saved[0][2]
     for state in (model.state_dict(), saved):
         for name in ('queue_global', 'queue_local', 'queue_ptr',
@@ -71,8 +72,7 @@ def test_finite_steps_and_other_forwards_pass(guarded):
     with guard.step():
         model(tiny_inputs(), mode='loss')
     assert model.queue_ptr.item() == 4 and runner.saved == []
-    features = model(torch.full((2, 3, 32, 32), float('nan')),
-                     mode='tensor')
+    features = model(torch.full((2, 3, 32, 32), float('nan')), mode='tensor')
     assert not torch.isfinite(features[-1]).all()
     guard.remove()
     inputs = tiny_inputs()

@@ -2,8 +2,6 @@
 """A resumed run is the run that would have happened: 2 + 2 epochs, and a
 run pre-empted by SIGTERM then resumed, end in exactly the state of 4
 straight epochs (CPU, deterministic, data-loader workers 0)."""
-import glob
-import json
 import os
 import os.path as osp
 import signal
@@ -16,7 +14,9 @@ import torch
 from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
-from mmdetco.demo import ROOT, data_root_options, generate_demo_data
+from mmdetco.demo import data_root_options, generate_demo_data
+from mmdetco.utils.training_log import find_logs, load_records
+from ...conftest import ROOT
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 EPOCHS = 4  # of 2 iterations: 8 images, batch 4
@@ -63,17 +63,13 @@ def train(work_dir, data_root, epochs, *args):
 
 
 def losses(work_dir):
-    """iteration -> logged loss, over every json log of the run."""
-    records = {}
-    for path in glob.glob(osp.join(work_dir, '*', 'vis_data', '*.json')):
-        if osp.basename(path) == 'scalars.json':
-            continue
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if 'loss' in record:
-                    records[record['iter']] = record['loss']
-    return records
+    """iteration -> logged loss, over every json log of the run (none
+    before the first is written)."""
+    try:
+        logs = find_logs(work_dir)
+    except FileNotFoundError:
+        return {}
+    return {r['iter']: r['loss'] for r in load_records(logs, ['loss'])}
 
 
 def assert_same_state(path_a, path_b):
