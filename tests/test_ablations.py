@@ -13,7 +13,8 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS, TRANSFORMS
 
-from mmdetco.demo import DETCO_CONFIG, ROOT, shrink_to_demo
+from mmdetco.demo import shrink_to_demo
+from .conftest import ROOT
 
 ABLATION_DIR = osp.join(ROOT, 'configs', 'detco', 'ablations')
 PARENT = osp.join(ROOT, 'configs', 'detco',
@@ -129,23 +130,6 @@ def test_ablation_at_demo_scale_has_the_losses_its_name_says(name):
         for lv in levels
     }
     assert torch.isfinite(losses['loss'])
-
-
-def test_full_detco_shrinks_to_the_demo_config():
-    demo = Config.fromfile(osp.join(ROOT, DETCO_CONFIG))
-    shrunk = shrink_to_demo(ablation('detco-gg-ll-lg'))
-    assert shrunk.model == demo.model
-    assert shrunk.train_dataloader == demo.train_dataloader
-    res5 = shrink_to_demo(ablation('detco-localhid9c')).model.neck
-    assert res5.local_hid_channels == (576, 1152, 2304, 4608)
-
-
-def test_shrink_refuses_a_config_that_is_not_detco(tmp_path):
-    path = tmp_path / 'mocov2.py'
-    path.write_text(f"_base_ = '{ROOT}/configs/mocov2/"
-                    "mocov2_resnet18_1xb16-coslr-24e_demo.py'\n")
-    with pytest.raises(ValueError, match='not DetCo'):
-        shrink_to_demo(str(path))
 
 
 def mocov2_of(detco_cfg):

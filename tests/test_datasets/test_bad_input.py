@@ -13,7 +13,8 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from PIL import Image
 
 from mmdetco.datasets import LoadImageOrSkip
-from mmdetco.demo import DETCO_CONFIG, ROOT
+from mmdetco.demo import DETCO_CONFIG
+from ..conftest import ROOT
 
 LOG = 'mmdetco.datasets.transforms.load_image_or_skip.print_log'
 

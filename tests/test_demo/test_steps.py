@@ -8,11 +8,12 @@ import torch
 from mmengine.config import Config
 
 from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
-                          PROBE_CONFIG, ROOT, dense, export_backbone,
+                          PROBE_CONFIG, dense, export_backbone,
                           export_initial_backbone, finetune,
                           generate_demo_data, last_checkpoint, pretrain,
                           pretrain_health, probe, read_log, terms_not_falling)
 from mmdetco.demo.scenes import CLASSES
+from ..conftest import ROOT
 
 TINY_PRETRAIN = ('train_dataloader.batch_size=4',
                  'train_dataloader.num_workers=0', 'model.queue_len=16',

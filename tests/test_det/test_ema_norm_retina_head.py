@@ -3,7 +3,6 @@
 import pytest
 import torch
 from mmdet.registry import MODELS
-from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import mmdetco.det  # noqa: F401  (registers the modules)
@@ -14,11 +13,7 @@ import mmdetco.det  # noqa: F401  (registers the modules)
 FEAT = 4
 IMG = 64
 
-
-@pytest.fixture(autouse=True)
-def mmdet_scope():
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 
 def _head(head_type='EMANormRetinaHead', **kwargs):
@@ -92,8 +87,8 @@ def test_loss_is_normalised_by_the_running_average():
     anchors = _anchors(head)
     metas = [dict(img_shape=(IMG, IMG), pad_shape=(IMG, IMG))] * 2
     assert ref_head.get_targets([anchors] * 2,
-                                [[torch.ones(FEAT * FEAT).bool()]] * 2,
-                                gts, metas)[4] == 3
+                                [[torch.ones(FEAT * FEAT).bool()]] * 2, gts,
+                                metas)[4] == 3
     assert head.loss_normalizer == 100
     losses, ref = _loss(head, gts), _loss(ref_head, gts)
     normalizer = 0.9 * 100 + 0.1 * 3
@@ -130,8 +125,7 @@ def test_get_targets_returns_sampling_results_on_request():
     head = _head()
     anchors = _anchors(head)
     targets = head.get_targets([anchors], [[torch.ones(FEAT * FEAT).bool()]],
-                               _gts(head, (5, )),
-                               [dict(img_shape=(IMG, IMG))],
+                               _gts(head, (5, )), [dict(img_shape=(IMG, IMG))],
                                return_sampling_results=True)
     assert len(targets) == 6
     assert targets[4] == head.loss_normalizer == pytest.approx(90.1)

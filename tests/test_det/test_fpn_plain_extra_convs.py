@@ -4,17 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
-from mmengine.registry import DefaultScope
 
 import mmdetco.det  # noqa: F401  (registers the modules)
 
 IN_CHANNELS = [4, 8, 16]  # C3-C5
 
-
-@pytest.fixture(autouse=True)
-def mmdet_scope():
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 
 def _cfg(neck_type='FPNPlainExtraConvs', **kwargs):
@@ -64,8 +59,8 @@ def test_outputs_match_fpn_and_hand_computed_p6_p7():
     with torch.no_grad():
         outs, ref = neck(inputs), fpn(inputs)
     assert [o.shape for o in outs] == [o.shape for o in ref]
-    assert [tuple(o.shape[2:]) for o in outs] == [(32, 32), (16, 16),
-                                                  (8, 8), (4, 4), (2, 2)]
+    assert [tuple(o.shape[2:]) for o in outs] == [(32, 32), (16, 16), (8, 8),
+                                                  (4, 4), (2, 2)]
     for out, expected in zip(outs[:3], ref[:3]):
         torch.testing.assert_close(out, expected)
     # P6 = conv(C5), P7 = conv(relu(P6)), 3x3 stride 2, with bias

@@ -15,7 +15,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdetco.demo import ROOT, generate_demo_data
+from mmdetco.demo import generate_demo_data
+from ..conftest import ROOT
 from mmdetco.engine import DetCoHealthHook
 from mmdetco.models import DetCo
 

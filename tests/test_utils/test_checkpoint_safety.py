@@ -10,7 +10,8 @@ import sys
 import pytest
 import torch
 
-from mmdetco.demo import ROOT, data_root_options, generate_demo_data
+from mmdetco.demo import data_root_options, generate_demo_data
+from ..conftest import ROOT
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 CONVERTERS = ('extract_backbone_weights.py', 'convert_to_torchvision.py',

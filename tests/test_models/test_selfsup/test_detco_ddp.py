@@ -6,7 +6,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from mmpretrain.registry import MODELS
 
-from ..conftest import tiny_detco_cfg, tiny_inputs
+from ...conftest import tiny_detco_cfg, tiny_inputs
 
 
 def _worker(rank, world_size, init_file, out_file):

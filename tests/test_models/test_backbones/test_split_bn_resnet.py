@@ -4,7 +4,7 @@ import torch
 from mmpretrain.models import ResNet
 from mmpretrain.registry import MODELS
 
-from ..conftest import tiny_detco_cfg, tiny_inputs
+from ...conftest import tiny_detco_cfg, tiny_inputs
 
 
 def split_resnet(bn_splits):

@@ -18,8 +18,8 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 import mmdetco  # noqa: F401
 from mmdetco.models.utils import DetCoViewAugmentation
 from mmdetco.models.utils.view_augmentation import draw_params
+from ...conftest import ROOT
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 DEMO = osp.join(ROOT, 'configs', 'detco',
                 'detco_resnet18_1xb16-coslr-24e_demo.py')
 BASE = osp.join(ROOT, 'configs', 'detco',

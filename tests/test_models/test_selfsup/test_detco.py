@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from ..conftest import tiny_detco_cfg, tiny_inputs
+from ...conftest import tiny_detco_cfg, tiny_inputs
 
 
 def test_loss_keys_and_total(tiny_detco):
