@@ -21,6 +21,19 @@ def test_configs_exist():
     assert 'detco_resnet101_8xb32-coslr-200e_in1k.py' in names
 
 
+def test_every_config_name_is_unique():
+    """``mim train mmdetco NAME`` finds a config by its file name in the
+    package: a name used twice (``_base_`` pieces aside) stops it."""
+    root = osp.join(osp.dirname(__file__), '..', 'configs')
+    names = [
+        osp.basename(path)
+        for path in glob.glob(osp.join(root, '**', '*.py'), recursive=True)
+        if '_base_' not in path.split(osp.sep)
+    ]
+    assert len(names) > 40
+    assert sorted(set(names)) == sorted(names)
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
     cfg = Config.fromfile(path)

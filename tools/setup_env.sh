@@ -176,6 +176,9 @@ for file in "${REQUIREMENTS[@]}"; do
 done
 "${PIP[@]}" "${REQUIREMENT_ARGS[@]}" -r requirements/tests.txt \
     "${TORCH_PINS[@]}" "mmcv==$MMCV_VERSION" -r requirements/build.txt
+# MIM without its dataset downloader's pins (requirements/mim.txt)
+"${PIP[@]}" -r requirements/mim.txt "${TORCH_PINS[@]}"
+"${PIP[@]}" --no-deps openmim==0.3.9
 
 # --no-deps: setup.cfg requires mmpretrain, which must not be installed
 # beside mmselfsup

@@ -10,17 +10,16 @@ from .scale import multi_view_of, shrink_to_demo
 from .scenes import background_pool, generate_demo_data
 from .shapes import CLASSES
 from .steps import (DENSE_CELL, DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
-                    MOCOV2_CONFIG, PROBE_CONFIG, PROBE_NAME, ROOT,
-                    data_root_options, dense, ensure_demo_data,
-                    export_backbone, export_initial_backbone, finetune,
-                    last_checkpoint, pretrain, pretrain_and_finetune,
-                    pretrain_health, probe, random_init_probes, read_log,
-                    terms_not_falling)
+                    MOCOV2_CONFIG, PROBE_CONFIG, PROBE_NAME, data_root_options,
+                    dense, ensure_demo_data, export_backbone,
+                    export_initial_backbone, finetune, last_checkpoint,
+                    pretrain, pretrain_and_finetune, pretrain_health, probe,
+                    random_init_probes, read_log, terms_not_falling)
 from .tables import format_table, save_table
 
 __all__ = [
     'CLASSES', 'DENSE_CELL', 'DENSE_NAME', 'DETCO_CONFIG', 'DETECTOR_CONFIG',
-    'MOCOV2_CONFIG', 'PROBE_CONFIG', 'PROBE_NAME', 'ROOT', 'background_pool',
+    'MOCOV2_CONFIG', 'PROBE_CONFIG', 'PROBE_NAME', 'background_pool',
     'data_root_options', 'dense', 'ensure_demo_data', 'export_backbone',
     'export_initial_backbone', 'finetune', 'format_table',
     'generate_demo_data', 'last_checkpoint', 'multi_view_of', 'pretrain',

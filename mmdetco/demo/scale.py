@@ -1,13 +1,13 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Any DetCo pre-training config at the demo's scale and budget."""
 import copy
-import os.path as osp
 from typing import List
 
 from mmengine.config import Config
 
+from mmdetco.utils.package_files import package_file
 from ..compat import ResNet, get_expansion
-from .steps import DETCO_CONFIG, ROOT
+from .steps import DETCO_CONFIG
 
 #: The neck fields that count channels of the backbone levels.
 CHANNEL_FIELDS = ('in_channels', 'hid_channels', 'local_hid_channels')
@@ -67,14 +67,14 @@ def shrink_to_demo(config: str, demo_config: str = DETCO_CONFIG) -> Config:
     Args:
         config (str): A DetCo pre-training config, e.g. an ablation of
             ``configs/detco/ablations/``.
-        demo_config (str): The demo DetCo config, relative to the
-            repository or absolute. Defaults to :data:`DETCO_CONFIG`.
+        demo_config (str): The demo DetCo config, relative to
+            ``mmdetco/.mim`` or absolute. Defaults to :data:`DETCO_CONFIG`.
 
     Returns:
         Config: The demo config with the variant's model and views.
     """
     cfg = Config.fromfile(config)
-    demo = Config.fromfile(osp.join(ROOT, demo_config))
+    demo = Config.fromfile(package_file(demo_config))
     model = copy.deepcopy(cfg.model)
     if model.get('type') != 'DetCo':
         raise ValueError(f'{config}: `model.type` is {model.get("type")!r}, '

@@ -1,10 +1,10 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """The steps of the embedded demo: pre-train, export, fine-tune, read AP.
 
-Each step runs a repository tool in a subprocess (so the usual mm progress
-lines are shown) and resumes when its outputs already exist, so an
-interrupted demo continues where it stopped. Used by ``tools/run_demo.py``
-and ``tools/benchmarks/demo_table.py``.
+Each step runs one of the package's tools (``mmdetco/.mim/tools``) in a
+subprocess (so the usual mm progress lines are shown) and resumes when its
+outputs already exist, so an interrupted demo continues where it stopped.
+Used by ``tools/run_demo.py`` and ``tools/benchmarks/demo_table.py``.
 """
 import json
 import math
@@ -22,12 +22,13 @@ from mmengine.runner import set_random_seed
 from mmdetco.compat import MODELS
 from mmdetco.engine.hooks.health_hook import collapsed_branches
 from mmdetco.models.utils import healthy_spread
+from mmdetco.utils.package_files import package_file
 from mmdetco.utils.training_log import (figure_key, figures, find_logs,
                                         load_records)
 from .dense_probe import dense_probe, pixel_probe
 from .scenes import CLASSES, data_layout, generate_demo_data
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+#: configs and tools, relative to ``mmdetco/.mim`` (:func:`package_file`)
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-24e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
@@ -49,11 +50,12 @@ def ensure_demo_data(data_root: str) -> None:
 
 
 def run_tool(args: List[str]) -> None:
-    """Run ``python TOOL ARGS`` in the repository root, streaming output."""
-    cmd = [sys.executable, *args]
+    """Run ``python TOOL ARGS``, streaming output; ``TOOL`` is relative to
+    ``mmdetco/.mim`` (:func:`package_file`) or absolute."""
+    tool, *rest = args
+    cmd = [sys.executable, package_file(tool), *rest]
     print('+', ' '.join(cmd), flush=True)
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    subprocess.run(cmd, check=True)
 
 
 def log_records(work_dir: str, key: str) -> List[dict]:
@@ -80,7 +82,7 @@ def data_root_options(config: str, data_root: str) -> List[str]:
     """``KEY=VALUE`` overrides that point every data set of a pre-training
     config at ``data_root``: the training set and those of its hooks
     (``KNNMonitorHook``, ``BackboneBNStatsHook``)."""
-    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg = Config.fromfile(package_file(config))
     options = [f'train_dataloader.dataset.data_root={data_root}']
     for i, hook in enumerate(cfg.get('custom_hooks', [])):
         for loader in ('dataloader', 'query_dataloader'):
@@ -100,7 +102,8 @@ def pretrain(config: str,
     ``cfg_options`` are more ``KEY=VALUE`` overrides of the config.
     """
     run_tool([
-        'tools/train.py', config, '--work-dir', work_dir, '--resume',
+        'tools/train.py',
+        package_file(config), '--work-dir', work_dir, '--resume',
         '--cfg-options', *data_root_options(config, data_root),
         f'randomness.seed={seed}', *cfg_options
     ])
@@ -111,7 +114,8 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     """Did a pre-training run learn? Read from its json logs.
 
     Args:
-        config (str): The pre-training config, relative to the repository.
+        config (str): The pre-training config, relative to
+            ``mmdetco/.mim`` or absolute.
         work_dir (str): Its work directory.
 
     Returns:
@@ -127,7 +131,7 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         (``KNNMonitorHook(pixel_baseline=True)``, else None);
         ``terms_not_falling``, the terms that fail :func:`terms_not_falling`.
     """
-    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg = Config.fromfile(package_file(config))
     chance = math.log(cfg.model.queue_len + 1)
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'DetCoHealthHook')
     rule = {
@@ -260,7 +264,7 @@ def export_initial_backbone(config: str, out: str, seed: int = 0) -> str:
     ``seed``, before any training, in the format of
     :func:`export_backbone`: the random initialisation a pre-training
     starts from, for a probe to compare against."""
-    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg = Config.fromfile(package_file(config))
     set_random_seed(seed)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
@@ -316,8 +320,8 @@ def finetune(work_dir: str,
             trains from random initialisation.
         seed (int): The fine-tuning seed.
         cfg_options (Sequence[str]): More ``KEY=VALUE`` config overrides.
-        config (str): The detector config, relative to the repository.
-            Defaults to :data:`DETECTOR_CONFIG`.
+        config (str): The detector config, relative to ``mmdetco/.mim``
+            or absolute. Defaults to :data:`DETECTOR_CONFIG`.
 
     Returns:
         dict: bbox AP, AP50 and AP75 (in %) on the demo val split.
@@ -326,7 +330,8 @@ def finetune(work_dir: str,
     init = 'model.backbone.init_cfg=None' if backbone is None else \
         f'model.backbone.init_cfg.checkpoint={backbone}'
     run_tool([
-        'tools/train.py', config, '--work-dir', work_dir, '--resume',
+        'tools/train.py',
+        package_file(config), '--work-dir', work_dir, '--resume',
         '--cfg-options', init, f'randomness.seed={seed}',
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from mmdetco.demo import generate_demo_data
-from ..conftest import load_tool
+from ..conftest import ROOT, load_tool
 from .test_ablation_sweep import TINY_FINETUNE
 
 TOOL = 'tools/benchmarks/demo_table.py'
@@ -20,7 +20,7 @@ def test_curve_needs_quarters_of_the_run(tmp_path):
     tool = load_tool(TOOL)
     assert tool.checkpoint_epochs(tool.DETCO_CONFIG) == [6, 12, 24]
     config = tmp_path / 'odd.py'
-    config.write_text(f"_base_ = '{tool.ROOT}/{tool.DETCO_CONFIG}'\n"
+    config.write_text(f"_base_ = '{ROOT}/{tool.DETCO_CONFIG}'\n"
                       'train_cfg = dict(max_epochs=6)\n')
     with pytest.raises(ValueError, match='max_epochs=6 is not a multiple'):
         tool.checkpoint_epochs(str(config))

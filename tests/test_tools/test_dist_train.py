@@ -9,7 +9,8 @@ import sys
 import pytest
 import torch
 
-from mmdetco.demo import ROOT, data_root_options, generate_demo_data
+from mmdetco.demo import data_root_options, generate_demo_data
+from ..conftest import ROOT
 from .test_train import MMPRETRAIN_TRAIN
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'

@@ -11,12 +11,11 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
-from mmdetco.demo import (DETCO_CONFIG, ROOT, data_root_options,
-                          generate_demo_data)
+from mmdetco.demo import DETCO_CONFIG, data_root_options, generate_demo_data
 from mmdetco.demo.steps import run_tool
 from mmdetco.engine import KNNMonitorHook
 from mmdetco.evaluation import knn_classifier
-from ..conftest import load_tool
+from ..conftest import ROOT, load_tool
 
 TOOL = 'tools/analysis_tools/knn_eval.py'
 

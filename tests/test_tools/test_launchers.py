@@ -14,7 +14,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdetco.demo import ROOT, data_root_options, generate_demo_data, read_log
+from mmdetco.demo import data_root_options, generate_demo_data, read_log
+from ..conftest import ROOT
 from .test_train import MMPRETRAIN_TRAIN
 
 CONFIGS = ('configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py',

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from mmdetco.demo import ROOT
+from ..conftest import ROOT
 
 
 def srun_args(tmp_path, *args, **env):

@@ -43,10 +43,9 @@ import mmdetco  # noqa: F401  (registers DetCo)
 from mmdetco.demo import multi_view_of
 from mmdetco.demo.scenes import render_scene
 from mmdetco.utils import gpu_aug_config
+from mmdetco.utils.package_files import package_file
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DETCO = osp.join(ROOT, 'configs', 'detco',
-                 'detco_resnet50_8xb32-coslr-200e_in1k.py')
+DETCO = package_file('configs/detco/detco_resnet50_8xb32-coslr-200e_in1k.py')
 MOCOV2 = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'mocov2',
     'mocov2_resnet50_8xb32-coslr-200e_in1k.py')

@@ -41,10 +41,11 @@ import os
 import os.path as osp
 import statistics
 
-from mmdetco.demo import (ROOT, dense, ensure_demo_data, format_table,
+from mmdetco.demo import (dense, ensure_demo_data, format_table,
                           pretrain_and_finetune, pretrain_health,
                           random_init_probes, save_table, shrink_to_demo)
 from mmdetco.models.utils import LOSS_TERMS
+from mmdetco.utils.package_files import package_file
 
 BRANCHES = ('global', 'local')
 METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init', 'kNN',
@@ -58,7 +59,8 @@ def parse_args(argv=None):
         'configs',
         nargs='*',
         default=sorted(
-            glob.glob(osp.join(ROOT, 'configs/detco/ablations/*.py'))),
+            glob.glob(
+                osp.join(package_file('configs/detco/ablations'), '*.py'))),
         help='DetCo pre-training configs (default: every ablation)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
     parser.add_argument('--data-root', default='data/demo')

@@ -35,10 +35,11 @@ import statistics
 
 from mmengine.config import Config
 
-from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, ROOT, dense,
-                          ensure_demo_data, export_initial_backbone, finetune,
-                          format_table, pretrain_and_finetune,
-                          random_init_probes, read_log, save_table)
+from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, dense, ensure_demo_data,
+                          export_initial_backbone, finetune, format_table,
+                          pretrain_and_finetune, random_init_probes, read_log,
+                          save_table)
+from mmdetco.utils.package_files import package_file
 
 METHODS = dict(mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
 #: The fractions of the pre-training the dense probe's curve is drawn at.
@@ -75,7 +76,7 @@ def checkpoint_epochs(config: str, options=()) -> list:
     overrides = dict(option.split('=', 1) for option in options)
     max_epochs = int(
         overrides.get('train_cfg.max_epochs')
-        or Config.fromfile(osp.join(ROOT, config)).train_cfg.max_epochs)
+        or Config.fromfile(package_file(config)).train_cfg.max_epochs)
     if max_epochs % 4:
         raise ValueError(f'{config}: train_cfg.max_epochs={max_epochs} is '
                          'not a multiple of 4; the curve needs checkpoints '
