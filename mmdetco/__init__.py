@@ -6,9 +6,7 @@ Importing ``mmdetco`` registers its modules into MMPretrain's registries
 1.x's in an environment that has MMSelfSup instead (:mod:`mmdetco.compat`),
 and allows ``torch.load(weights_only=True)`` to read mmengine checkpoints.
 """
-from .datasets import *  # noqa: F401,F403
-from .engine import *  # noqa: F401,F403
-from .models import *  # noqa: F401,F403
+from . import datasets, engine, evaluation, models  # noqa: F401 (registers)
 from .utils import register_safe_globals
 from .version import __version__
 

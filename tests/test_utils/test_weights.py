@@ -10,8 +10,7 @@ from mmpretrain.registry import MODELS
 import mmdetco  # noqa: F401
 from mmdetco.utils import (extract_backbone_state_dict, infer_resnet_depth,
                            load_checkpoint_safely, load_resnet_backbone)
-from mmdetco.utils.weights import (compare_state_dicts, mismatch_report,
-                                   select_as_pretrained, suggest_fix)
+from mmdetco.utils.weights import select_as_pretrained
 from ..conftest import tiny_detco_cfg
 
 
@@ -184,26 +183,6 @@ def test_infer_resnet_depth(tmp_path, detco_state_dict):
         infer_resnet_depth(wide, 'x')
 
 
-def test_partial_module_options():
-    """The C4 res5 head's options: a part of the file (unexpected keys
-    allowed), new keys (``norm.``) allowed missing, the rest compared."""
-    module = {
-        'layer4.0.weight': torch.ones(2),
-        'norm.weight': torch.ones(2),
-        'norm.num_batches_tracked': torch.tensor(0)
-    }
-    offered = {'layer4.0.weight': torch.ones(2), 'conv1.weight': torch.ones(1)}
-    assert not any(
-        compare_state_dicts(module, offered, ['norm.'], True).values())
-    problems = compare_state_dicts(module, offered)
-    assert problems['missing'] == ['norm.weight']
-    assert problems['unexpected'] == ['conv1.weight']
-    offered['layer4.0.weight'] = torch.ones(3)
-    assert compare_state_dicts(
-        module, offered, ['norm.'],
-        True)['misshapen'] == ['layer4.0.weight (3,) != (2,)']
-
-
 def test_select_as_pretrained():
     """As mmengine's Pretrained init: ``module.`` stripped without a prefix,
     else only the keys under the prefix (a trailing dot implied)."""
@@ -212,19 +191,3 @@ def test_select_as_pretrained():
                                      None)) == ['conv1.weight', 'fc.bias']
     assert list(select_as_pretrained(state, 'module')) == ['conv1.weight']
     assert not select_as_pretrained(state, 'backbone.')
-
-
-def test_mismatch_report_of_another_model():
-    """A file of another model: no prefix holds the module's keys."""
-    state = {'conv1.weight': torch.ones(2, 3)}
-    file_shapes = {'head.fc.weight': (2, 3), 'head.fc.bias': (2, )}
-    problems = compare_state_dicts(state, {})
-    assert problems['missing'] == ['conv1.weight']
-    fix = suggest_fix('backbone', 'backbone.', file_shapes, state, problems)
-    assert fix.startswith('no key of this file starts with `backbone.` and '
-                          'no other prefix holds the backbone')
-    assert 'keys head. (2)' in fix
-    lines = mismatch_report('backbone', 'https://host/model.pth', 'backbone.',
-                            file_shapes, state, problems)
-    assert lines[0] == '  file:   https://host/model.pth'
-    assert lines[-1] == f'  fix: {fix}.'

@@ -11,9 +11,10 @@ from mmengine.runner import BaseLoop
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from ...compat import HOOKS
-from ...utils.weights import (compare_state_dicts, counted, mismatch_report,
-                              momentum_prefix, select_as_pretrained, shapes_of,
-                              state_dict_of)
+from ...utils.weight_mismatch import (compare_state_dicts, counted,
+                                      mismatch_report, momentum_prefix,
+                                      shapes_of)
+from ...utils.weights import select_as_pretrained, state_dict_of
 
 NAME = 'PretrainedBackboneCheckHook'
 
