@@ -1,10 +1,13 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Shared fixtures: a tiny DetCo (ResNet-18, small queues) and its inputs."""
 import importlib.util
+import os
+import socket
 from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed as dist
 from mmpretrain.registry import MODELS
 from mmpretrain.utils import register_all_modules
 
@@ -49,6 +52,23 @@ def tiny_inputs(batch_size: int = 4, size: int = 32, patch: int = 16):
 def tiny_detco():
     torch.manual_seed(0)
     return MODELS.build(tiny_detco_cfg())
+
+
+def free_port() -> int:
+    """A TCP port of this machine that is free now (for a process group's
+    ``tcp://127.0.0.1:<port>`` rendezvous)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def leave_process_group():
+    """Ends a spawned test process once every process is there, without
+    destroying its process group: torch 2.1's gloo can deadlock in the
+    destruction (its worker thread frees a finished collective's tensor,
+    which needs the interpreter lock that the destruction holds)."""
+    dist.barrier()
+    os._exit(0)
 
 
 def load_tool(path: str):

@@ -7,7 +7,9 @@ import pytest
 from mmengine.config import Config
 from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
 
-CONFIG_DIR = osp.join(osp.dirname(__file__), '..', 'configs', 'detco')
+from .conftest import ROOT
+
+CONFIG_DIR = osp.join(ROOT, 'configs', 'detco')
 CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
 RESNET18_CHANNELS = (64, 128, 256, 512)
 
@@ -24,7 +26,7 @@ def test_configs_exist():
 def test_every_config_name_is_unique():
     """``mim train mmdetco NAME`` finds a config by its file name in the
     package: a name used twice (``_base_`` pieces aside) stops it."""
-    root = osp.join(osp.dirname(__file__), '..', 'configs')
+    root = osp.join(ROOT, 'configs')
     names = [
         osp.basename(path)
         for path in glob.glob(osp.join(root, '**', '*.py'), recursive=True)

@@ -3,7 +3,7 @@
 every repository path, every ``make`` target and every ``tools/`` command
 named in README.md, docs/**/*.md and configs/**/README.md exists, and the
 commands' arguments are accepted by the scripts' own parsers (run in a
-child process: ``python tests/test_docs.py`` reads commands as JSON). A
+child process: ``python -m tests.test_docs`` reads commands as JSON). A
 command that gives a config file and ``--cfg-options`` builds that config
 with the overrides (and ``--gpu-aug``, its ``*_gpuaug.py`` variant), each
 key naming an item that is in the config or a parameter of the object its
@@ -23,7 +23,8 @@ import subprocess
 import sys
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from .conftest import ROOT
+
 DOCS_EN = osp.join(ROOT, 'docs', 'en')
 # top-level folders whose paths the docs name
 REPO_DIRS = ('configs', 'tools', 'mmdetco', 'tests', 'docs', 'requirements')
@@ -287,7 +288,7 @@ def check_commands(commands: List[Command]) -> List[str]:
         dict(script=s, args=a, run=r, fill=f, config=given_config(c))
         for c, s, a, r, f in to_parse
     ]
-    child = subprocess.run([sys.executable, osp.abspath(__file__)],
+    child = subprocess.run([sys.executable, '-m', 'tests.test_docs'],
                            input=json.dumps(request),
                            capture_output=True,
                            text=True,

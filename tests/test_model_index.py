@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 import yaml
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from .conftest import ROOT
 
 
 def _load(path):

@@ -11,8 +11,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 from mmdetco.models.utils.view_augmentation import KORNIA_REQUIREMENT
+from .conftest import ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(ROOT)
 
 
 def setup_cfg():

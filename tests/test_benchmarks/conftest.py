@@ -2,9 +2,7 @@
 """Fixtures of the benchmark tests: DetCo checkpoints (ResNet-50 and -18)
 with distinct query and momentum backbones, the demo data set in COCO and
 VOC layout, and MMDetection's default scope for each test."""
-import importlib.util
 import os
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -16,8 +14,8 @@ from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
 import mmdetco  # noqa: F401  (DetCo, safe checkpoint loading)
 from mmdetco.demo import generate_demo_data
-from ..conftest import tiny_detco_cfg
-from . import ROOT, write_voc_copy
+from ..conftest import load_tool, tiny_detco_cfg
+from .helpers import write_voc_copy
 
 
 @pytest.fixture(autouse=True)
@@ -94,13 +92,8 @@ def released_r50(tmp_path_factory):
     released = str(folder / 'detco_200ep.pkl')
     torch.save(dict(state_dict=state), released)
     converted = str(folder / 'detco_200ep_mmdetco.pth')
-    spec = importlib.util.spec_from_file_location(
-        'convert_official_detco',
-        osp.join(ROOT, 'tools', 'model_converters',
-                 'convert_official_detco.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    tool.main([released, converted])
+    load_tool('tools/model_converters/convert_official_detco.py').main(
+        [released, converted])
     return converted, {
         f'backbone.{key}': value
         for key, value in state.items() if not key.startswith('fc.')

@@ -8,7 +8,8 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
-from . import ROOT, prefix_key_sets
+from ..conftest import ROOT
+from .helpers import prefix_key_sets
 
 CONFIG = osp.join(ROOT, 'configs', 'benchmarks', 'classification', 'imagenet',
                   'resnet50_linear-8xb32-steplr-100e_in1k.py')

@@ -7,7 +7,7 @@ import os.path as osp
 
 import pytest
 
-from . import ROOT
+from ..conftest import ROOT
 
 SPEC = importlib.util.spec_from_file_location(
     'make_coco_semi_splits',

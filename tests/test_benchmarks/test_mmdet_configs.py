@@ -15,8 +15,10 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 
 from mmdetco.demo.scenes import CLASSES
-from . import (DET_CONFIGS, ROOT, config_path, is_c4, last_val_scalars,
-               load_config, prefix_key_sets, shrink, train_script_options)
+from ..conftest import ROOT
+from .helpers import (DET_CONFIGS, config_path, is_c4, last_val_scalars,
+                      load_config, prefix_key_sets, shrink,
+                      train_script_options)
 
 pytest.importorskip('mmcv.ops', reason='MMDetection needs the mmcv ops')
 import mmpretrain.models  # noqa: E402,F401  (ResLayerExtraNorm into mmdet)

@@ -1,8 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Every benchmark config stops a run whose backbone did not load
-(PretrainedBackboneCheckHook, tests/test_engine/test_pretrained_check_hook.py
-tests the hook itself), and the scripts' work dirs differ per pre-training
-path."""
+(PretrainedBackboneCheckHook,
+tests/test_engine/test_hooks/test_pretrained_check_hook.py tests the hook
+itself), and the scripts' work dirs differ per pre-training path."""
 import glob
 import os.path as osp
 
@@ -12,8 +12,9 @@ from mmengine.runner import Runner
 
 from mmdetco.demo.scenes import CLASSES
 from mmdetco.engine import PretrainedWeightsError
-from . import (DET_CONFIGS, ROOT, config_path, load_config, pretrain_work_dir,
-               script_args, shrink, train_script_options)
+from ..conftest import ROOT
+from .helpers import (DET_CONFIGS, config_path, load_config, pretrain_work_dir,
+                      script_args, shrink, train_script_options)
 
 pytest.importorskip('mmcv.ops', reason='MMDetection needs the mmcv ops')
 import mmpretrain.models  # noqa: E402,F401  (ResLayerExtraNorm into mmdet)

@@ -13,7 +13,8 @@ import os.path as osp
 
 import pytest
 
-from . import DET_CONFIGS, ROOT, config_path, load_config
+from ..conftest import ROOT
+from .helpers import DET_CONFIGS, config_path, load_config
 
 C4_COCO = tuple(f'coco/mask-rcnn_r50-c4_ms-{s}_coco.py'
                 for s in ('12k', '1x', '2x'))

@@ -13,8 +13,9 @@ import runpy
 import pytest
 from mmengine.config import Config
 
-from . import (ROOT, config_path, parse_cfg_options, pretrain_work_dir,
-               run_script, script_args)
+from ..conftest import ROOT
+from .helpers import (config_path, parse_cfg_options, pretrain_work_dir,
+                      run_script, script_args)
 
 C4_CFG = 'configs/benchmarks/mmdetection/coco/mask-rcnn_r50-c4_ms-1x_coco.py'
 PRETRAIN = 'ckpt/e_200.pth'

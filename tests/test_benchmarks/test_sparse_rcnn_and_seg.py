@@ -20,8 +20,10 @@ from mmengine.runner import Runner
 
 from mmdetco.demo.scenes import CLASSES
 from mmdetco.engine import PretrainedWeightsError
-from . import (RESNET18_CHANNELS, ROOT, config_path, last_val_scalars,
-               load_config, prefix_key_sets, shrink, train_script_options)
+from ..conftest import ROOT
+from .helpers import (RESNET18_CHANNELS, config_path, last_val_scalars,
+                      load_config, prefix_key_sets, shrink,
+                      train_script_options)
 
 pytest.importorskip('mmcv.ops', reason='MMDetection needs the mmcv ops')
 

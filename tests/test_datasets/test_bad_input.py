@@ -1,7 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Bad input gets a clear answer: unreadable images are skipped and
-replaced (up to a threshold), odd but valid images are read, and config
-errors name their field."""
+"""Bad input gets a clear answer: a data set replaces an unreadable image,
+odd but valid images are read, and config errors name their field. (What
+LoadImageOrSkip skips: test_transforms/test_load_image_or_skip.py.)"""
 from unittest import mock
 
 import cv2
@@ -12,26 +12,14 @@ from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import MODELS, TRANSFORMS
 from PIL import Image
 
-from mmdetco.datasets import LoadImageOrSkip
 from mmdetco.demo import DETCO_CONFIG
 from ..conftest import ROOT
-
-LOG = 'mmdetco.datasets.transforms.load_image_or_skip.print_log'
-
-
-def jpeg(path, size=(48, 64), seed=0):
-    img = np.random.default_rng(seed).integers(0, 255, (*size, 3), np.uint8)
-    cv2.imwrite(str(path), img)
-    return path
+from .conftest import LOG, jpeg
 
 
 @pytest.fixture
 def demo_cfg():
     return Config.fromfile(f'{ROOT}/{DETCO_CONFIG}')
-
-
-def load(path, **kwargs):
-    return LoadImageOrSkip(**kwargs)(dict(img_path=str(path)))
 
 
 def views(demo_cfg, path):
@@ -44,46 +32,6 @@ def views(demo_cfg, path):
     for t in pipeline:
         results = t(results)
     return results['img']
-
-
-def test_corrupt_file_is_skipped_with_its_path(tmp_path):
-    bad = tmp_path / 'bad.jpg'
-    bad.write_bytes(b'\x00garbage' * 100)
-    transform = LoadImageOrSkip()
-    with mock.patch(LOG) as log:
-        assert transform(dict(img_path=str(bad))) is None
-    assert str(bad) in log.call_args[0][0]
-    assert '1 skipped in this process' in log.call_args[0][0]
-    assert transform.skipped == 1
-
-
-def test_truncated_jpeg_is_skipped(tmp_path):
-    good = jpeg(tmp_path / 'good.jpg')
-    cut = tmp_path / 'cut.jpg'
-    cut.write_bytes(good.read_bytes()[:-50])
-    assert load(good)['img'].shape == (48, 64, 3)
-    with mock.patch(LOG) as log:
-        assert load(cut) is None
-    assert 'truncated JPEG' in log.call_args[0][0]
-
-
-def test_missing_file_is_skipped(tmp_path):
-    with mock.patch(LOG) as log:
-        assert load(tmp_path / 'gone.jpg') is None
-    assert 'gone.jpg' in log.call_args[0][0]
-
-
-def test_past_the_threshold_the_run_stops(tmp_path):
-    bad = tmp_path / 'bad.png'
-    bad.write_bytes(b'not a png')
-    transform = LoadImageOrSkip(max_skipped=2)
-    with mock.patch(LOG):
-        for _ in range(2):
-            assert transform(dict(img_path=str(bad))) is None
-        with pytest.raises(RuntimeError, match='max_skipped=2.*bad.png'):
-            transform(dict(img_path=str(bad)))
-    with pytest.raises(TypeError, match='ignore_empty'):
-        LoadImageOrSkip(ignore_empty=True)
 
 
 def test_dataset_replaces_an_unreadable_image(tmp_path):

@@ -150,13 +150,8 @@ def test_load_backbone_of_a_detco_checkpoint(tmp_path):
 
 def test_cli_prints_a_line_per_backbone(tmp_path, data, backbone,
                                         random_result, pixel_result, capsys):
-    import importlib.util
-    from pathlib import Path
-    tool = Path(__file__).resolve().parents[2] / 'tools' / \
-        'analysis_tools' / 'dense_probe.py'
-    spec = importlib.util.spec_from_file_location('dense_probe_cli', tool)
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    from ..conftest import load_tool
+    cli = load_tool('tools/analysis_tools/dense_probe.py')
     path = str(tmp_path / 'backbone.pth')
     torch.save({'state_dict': backbone.state_dict()}, path)
     cli.main([

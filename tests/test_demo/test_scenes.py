@@ -1,5 +1,4 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,13 +12,13 @@ from mmdetco.demo.render import render_scene
 from mmdetco.demo.scenes import (OBJECT_BACKGROUNDS, background_pool,
                                  generate_demo_data)
 from mmdetco.demo.shapes import CLASSES
+from ..conftest import ROOT, load_tool
 
 mask_utils = pytest.importorskip('pycocotools.mask')
 coco_api = pytest.importorskip('pycocotools.coco')
 
 # Tiny, so that the whole file runs in a few seconds.
 SMALL = dict(num_pretrain=8, num_train=6, num_val=4, size=128)
-REPO_ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _read_tree(root):
@@ -178,11 +177,9 @@ def test_mmpretrain_custom_dataset(demo_dir):
 
 
 def test_cli(tmp_path, monkeypatch, capsys):
-    script = osp.join(REPO_ROOT, 'tools', 'dataset_converters',
+    script = osp.join(ROOT, 'tools', 'dataset_converters',
                       'generate_demo_data.py')
-    spec = importlib.util.spec_from_file_location('generate_demo_data', script)
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool(script)
     out = str(tmp_path / 'cli')
     argv = [
         script, '--out', out, '--size', '64', '--num-pretrain', '2',

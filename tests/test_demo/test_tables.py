@@ -1,6 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The Markdown + JSON tables of the small-scale comparisons (the missing
-metrics of ``format_table``: tests/test_tools/test_ablation_sweep.py)."""
+"""The Markdown + JSON tables of the small-scale comparisons."""
 import json
 
 from mmdetco.demo import format_table, save_table
@@ -19,6 +18,18 @@ def test_format_table_mean_and_sample_std_to_the_digits():
     assert table.splitlines() == [
         '| init | AP | kNN |', '| --- | --- | --- |',
         '| seeds | 2.3 ± 1.5 | 4 ± 2 |'
+    ]
+
+
+def test_format_table_marks_missing_metrics():
+    table = format_table(
+        dict(
+            a=[dict(gg=0.5, kNN=40.),
+               dict(gg=0.7, kNN=42.)],
+            b=[dict(kNN=30.)]), ('gg', 'll', 'kNN'), 'config', dict(gg=2))
+    assert table.splitlines() == [
+        '| config | gg | ll | kNN |', '| --- | --- | --- | --- |',
+        '| a | 0.60 ± 0.14 | – | 41.0 ± 1.4 |', '| b | – | – | 30.0 |'
     ]
 
 

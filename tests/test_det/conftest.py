@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from ..test_benchmarks import config_path, load_config, shrink
+from ..test_benchmarks.helpers import config_path, load_config, shrink
 
 K = 17
 CONFIG = 'coco/keypoint-rcnn_r50_fpn_ms-2x_coco.py'

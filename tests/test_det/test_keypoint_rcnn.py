@@ -10,7 +10,7 @@ import pytest
 from mmengine.runner import Runner
 
 import mmdetco.det  # noqa: F401  (registers the modules)
-from ..test_benchmarks import last_val_scalars
+from ..test_benchmarks.helpers import last_val_scalars
 from .conftest import tiny_keypoint_cfg
 
 pytestmark = pytest.mark.usefixtures('mmdet_scope')

@@ -1,10 +1,9 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import json
-import os.path as osp
 import subprocess
 import sys
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from ..conftest import ROOT
 
 
 def test_benchmark_prints_the_ratios_as_json():

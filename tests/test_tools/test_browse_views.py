@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from mmdetco.demo import generate_demo_data
+from ..conftest import ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(ROOT)
 TOOL = REPO / 'tools' / 'visualization' / 'browse_views.py'
 CONFIG = str(REPO / 'configs' / 'detco' /
              'detco_resnet18_1xb16-coslr-24e_demo.py')

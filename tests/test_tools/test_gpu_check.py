@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
+from ..conftest import ROOT
+
+REPO = Path(ROOT)
 TOOL = REPO / 'tools' / 'analysis_tools' / 'gpu_check.py'
 
 

@@ -10,7 +10,8 @@ import pytest
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from ..conftest import ROOT
+
 SPEC = importlib.util.spec_from_file_location(
     'make_imagenet_meta',
     osp.join(ROOT, 'tools', 'dataset_converters', 'make_imagenet_meta.py'))

@@ -14,9 +14,9 @@ from mmpretrain.registry import MODELS
 
 import mmdetco  # noqa: F401
 from mmdetco.utils import extract_backbone_state_dict, infer_resnet_depth
-from ..conftest import RESNET18_CHANNELS, tiny_detco_cfg
+from ..conftest import RESNET18_CHANNELS, ROOT, tiny_detco_cfg
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(ROOT)
 TOOLS = REPO / 'tools' / 'model_converters'
 NORM = ('weight', 'bias', 'running_mean', 'running_var')
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
+from ..conftest import ROOT
+
+REPO = Path(ROOT)
 TOOL = REPO / 'tools' / 'analysis_tools' / 'plot_losses.py'
 LEVELS = ('res2', 'res3', 'res4', 'res5')
 TERMS = ('gg', 'll', 'lg')

@@ -15,8 +15,8 @@ from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
 from mmdetco.demo import data_root_options, generate_demo_data
+from ..conftest import ROOT
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
 MMPRETRAIN_TRAIN = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')

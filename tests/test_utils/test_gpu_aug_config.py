@@ -8,8 +8,8 @@ import pytest
 from mmengine.config import Config
 
 from mmdetco.utils import gpu_aug_config
+from ..conftest import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DETCO = osp.join(ROOT, 'configs', 'detco')
 R50_200E = osp.join(DETCO, 'detco_resnet50_8xb32-coslr-200e_in1k.py')
 R50_100E = osp.join(DETCO, 'detco_resnet50_8xb32-coslr-100e_in1k.py')

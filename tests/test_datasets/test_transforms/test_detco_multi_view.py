@@ -9,9 +9,9 @@ from mmengine.dataset import Compose, default_collate
 from mmpretrain.registry import MODELS, TRANSFORMS
 
 from mmdetco.datasets.transforms import DetCoMultiView
-from ...conftest import tiny_detco_cfg
+from ...conftest import ROOT, tiny_detco_cfg
 
-CONFIGS = osp.join(osp.dirname(__file__), '../../../configs')
+CONFIGS = osp.join(ROOT, 'configs')
 BASE_DATASET = osp.join(CONFIGS, '_base_/datasets/imagenet_bs32_detco.py')
 
 

@@ -1,21 +1,20 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """DetCo under torch.distributed (2 CPU processes, gloo): the keys of every
 process are gathered into every queue, with shuffle BN across processes."""
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from mmpretrain.registry import MODELS
 
-from ...conftest import tiny_detco_cfg, tiny_inputs
+from ...conftest import (free_port, leave_process_group, tiny_detco_cfg,
+                         tiny_inputs)
 
 
-def _worker(rank, world_size, init_file, out_file):
+def _worker(rank, world_size, init_method, out_file):
     import mmdetco  # noqa: F401
     dist.init_process_group(
-        'gloo',
-        init_method=f'file://{init_file}',
-        rank=rank,
-        world_size=world_size)
+        'gloo', init_method=init_method, rank=rank, world_size=world_size)
     torch.manual_seed(0)  # the same initial model on every process
     model = MODELS.build(tiny_detco_cfg())
     initial = model.queue_global.clone()
@@ -27,13 +26,17 @@ def _worker(rank, world_size, init_file, out_file):
             ptr=model.queue_ptr.clone(),
             queue_global=model.queue_global.clone(),
             queue_local=model.queue_local.clone()), f'{out_file}.{rank}')
-    dist.destroy_process_group()
+    leave_process_group()
 
 
+@pytest.mark.timeout(180)  # a hang fails fast, not at the default 900 s
 def test_keys_of_every_process_are_enqueued(tmp_path):
     out = str(tmp_path / 'queues')
     mp.spawn(
-        _worker, args=(2, str(tmp_path / 'init'), out), nprocs=2, join=True)
+        _worker,
+        args=(2, f'tcp://127.0.0.1:{free_port()}', out),
+        nprocs=2,
+        join=True)
     rank0, rank1 = (torch.load(f'{out}.{r}') for r in (0, 1))
     # 2 processes x 2 samples: the pointer moved by the global batch
     assert rank0['ptr'].item() == rank1['ptr'].item() == 4

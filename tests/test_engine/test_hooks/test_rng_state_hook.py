@@ -2,11 +2,9 @@
 import random
 
 import numpy as np
-import pytest
 import torch
 
-from mmdetco.engine import (PreemptionHook, RNGStateHook, get_rng_state,
-                            set_rng_state)
+from mmdetco.engine import RNGStateHook, get_rng_state, set_rng_state
 
 
 def draws():
@@ -46,8 +44,3 @@ def test_hook_restores_only_in_a_resumed_run():
     assert draws() == expected
     hook.before_train_epoch(runner)
     assert draws() != expected
-
-
-def test_preemption_hook_refuses_unknown_signals():
-    with pytest.raises(ValueError, match='SIGFOO'):
-        PreemptionHook(signals=('SIGTERM', 'SIGFOO'))

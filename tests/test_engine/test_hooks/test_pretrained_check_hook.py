@@ -3,7 +3,6 @@
 ``Pretrained`` file stops before its first iteration, naming the file, the
 prefix, the keys and the fix; every format the converters write loads and
 passes, with the file's values."""
-import importlib.util
 import os.path as osp
 import uuid
 
@@ -19,19 +18,10 @@ from mmpretrain.registry import MODELS
 
 import mmdetco  # noqa: F401  (registers the hook, safe checkpoint loading)
 from mmdetco.engine import PretrainedBackboneCheckHook, PretrainedWeightsError
-from ..conftest import tiny_detco_cfg
+from ...conftest import load_tool, tiny_detco_cfg
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 #: a narrow ResNet: the key names of a ResNet-18, 1/8 of its channels
 NARROW = dict(stem_channels=8, base_channels=8)
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'model_converters', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def backbone_cfg(checkpoint=None, prefix=None, depth=18, **kwargs):
@@ -179,7 +169,8 @@ def files(tmp_path_factory):
     state = save_training_checkpoint(training)
     query = without(state, 'backbone.')
     out['training'] = training, query
-    extract = load_tool('extract_backbone_weights')
+    extract = load_tool(
+        'tools/model_converters/extract_backbone_weights.py')
     exported = str(folder / 'backbone.pth')
     extract.main([training, exported])
     out['exported'] = exported, query
@@ -194,7 +185,8 @@ def files(tmp_path_factory):
     released = str(folder / 'detco_200ep.pkl')
     torch.save(dict(state_dict=released_state), released)
     converted = str(folder / 'detco_200ep_mmdetco.pth')
-    load_tool('convert_official_detco').main([released, converted])
+    load_tool('tools/model_converters/convert_official_detco.py').main(
+        [released, converted])
     released_backbone = {
         k: v
         for k, v in released_state.items() if not k.startswith('fc.')

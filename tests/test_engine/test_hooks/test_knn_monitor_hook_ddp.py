@@ -12,24 +12,21 @@ from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
 from mmdetco.engine import KNNMonitorHook
-from ..conftest import tiny_detco_cfg
+from ...conftest import free_port, leave_process_group, tiny_detco_cfg
 from .test_knn_monitor_hook import image_folder_loader, write_image_folder
 
 # odd sizes: the sampler pads the second process's shard with a repeat
 BANK, QUERY = [4, 4, 3, 10], [2, 3, 3, 5]
 
 
-def _evaluate(rank, world_size, init_file, root, out_file):
+def _evaluate(rank, world_size, init_method, root, out_file):
     """Both kinds of evaluation (leave-one-out on a shuffled split, queries
     against a bank) with the pixel baseline, then a split that only the
     first process has; saves what each logged and whether the last monitor
     is on."""
     if world_size > 1:
         dist.init_process_group(
-            'gloo',
-            init_method=f'file://{init_file}',
-            rank=rank,
-            world_size=world_size)
+            'gloo', init_method=init_method, rank=rank, world_size=world_size)
     torch.manual_seed(0)  # the same model on every process
     model = MODELS.build(tiny_detco_cfg())
     if world_size > 1:
@@ -65,7 +62,7 @@ def _evaluate(rank, world_size, init_file, root, out_file):
     logged['last_on'] = hooks[-1].dataloader is not None
     torch.save(logged, f'{out_file}.{world_size}.{rank}')
     if world_size > 1:
-        dist.destroy_process_group()
+        leave_process_group()
 
 
 @pytest.fixture(scope='module')
@@ -76,12 +73,13 @@ def root(tmp_path_factory):
     return str(root)
 
 
+@pytest.mark.timeout(180)  # a hang fails fast, not at the default 900 s
 def test_two_processes_log_the_single_process_figure(root, tmp_path):
     out = str(tmp_path / 'logged')
     _evaluate(0, 1, None, root, out)
     mp.spawn(
         _evaluate,
-        args=(2, str(tmp_path / 'init'), root, out),
+        args=(2, f'tcp://127.0.0.1:{free_port()}', root, out),
         nprocs=2,
         join=True)
     single, rank0, rank1 = (torch.load(f'{out}.{world_size}.{rank}')

@@ -12,7 +12,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 
 from mmdetco.demo.scenes import render_scene
 from mmdetco.engine import BackboneBNStatsHook
-from ..conftest import tiny_detco_cfg
+from ...conftest import tiny_detco_cfg
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)

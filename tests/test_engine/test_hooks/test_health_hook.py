@@ -11,7 +11,7 @@ from mmdetco.engine.hooks.health_hook import (CHANCE_FACTOR, COLLAPSE_RATIO,
                                               PATIENCE, branch_top1,
                                               collapse_thresholds,
                                               collapsed_branches)
-from ..conftest import tiny_detco_cfg, tiny_inputs
+from ...conftest import tiny_detco_cfg, tiny_inputs
 
 
 def fake_runner(model, logger):
