@@ -34,7 +34,8 @@ import time
 from mmdetco.demo import (DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
                           PROBE_CONFIG, PROBE_NAME, dense, export_backbone,
                           export_initial_backbone, finetune,
-                          generate_demo_data, pretrain, pretrain_health, probe)
+                          generate_demo_data, pretrain, pretrain_health,
+                          probes_side_by_side)
 
 
 def parse_args(argv=None):
@@ -64,13 +65,11 @@ def main(argv=None):
     # the random initialisation the pre-training started from
     initial = export_initial_backbone(
         DETCO_CONFIG, osp.join(args.work_dir, 'backbone_init.pth'))
+    backbones = dict(pretrained=backbone, random_init=initial)
     dense_probes = dict(pixels=dense(args.data_root))
-    probes = {}
-    for name, weights in (('pretrained', backbone), ('random_init', initial)):
+    for name, weights in backbones.items():
         dense_probes[name] = dense(args.data_root, weights)
-        probes[name] = probe(
-            osp.join(args.work_dir, f'probe_{name}'), args.data_root,
-            weights)['AP']
+    probes = probes_side_by_side(backbones, args.work_dir, args.data_root)
     health = pretrain_health(DETCO_CONFIG, pretrain_dir)
     chance, terms = health['chance_loss'], health['terms']
     collapsed = health['collapsed_branches']

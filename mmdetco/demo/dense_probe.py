@@ -140,6 +140,25 @@ def pixel_features(imgs: torch.Tensor, grid: int) -> torch.Tensor:
     return cells.permute(0, 2, 4, 1, 3, 5).reshape(len(imgs), grid, grid, -1)
 
 
+@torch.no_grad()
+def softmax_loss_and_grads(
+        x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor,
+        bias: torch.Tensor,
+        l2: float) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The loss of :func:`linear_probe` (mean cross-entropy of
+    ``x @ weight + bias`` against ``y`` plus ``l2 / 2`` times the squared
+    weights) and its gradients for ``weight`` and ``bias``, by hand:
+    autograd computes ``x.T @ grad`` for the weights, over ten times slower
+    on CPU than ``(grad.T @ x).T`` for features of the demo's size."""
+    logits = x @ weight + bias
+    loss = F.cross_entropy(logits, y) + l2 / 2 * weight.pow(2).sum()
+    grad_logits = logits.softmax(1)
+    grad_logits[torch.arange(len(y)), y] -= 1
+    grad_logits /= len(y)
+    grad_weight = (grad_logits.T @ x).T.contiguous() + l2 * weight
+    return loss, grad_weight, grad_logits.sum(0)
+
+
 def linear_probe(train_x: torch.Tensor,
                  train_y: torch.Tensor,
                  val_x: torch.Tensor,
@@ -177,17 +196,15 @@ def linear_probe(train_x: torch.Tensor,
     mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
     train_x, val_x = (train_x - mean) / std, (val_x - mean) / std
     train_y, val_y = train_y.reshape(-1), val_y.reshape(-1)
-    weight = torch.zeros(train_x.shape[1], num_classes, requires_grad=True)
-    bias = torch.zeros(num_classes, requires_grad=True)
+    weight = torch.zeros(train_x.shape[1], num_classes)
+    bias = torch.zeros(num_classes)
     optimizer = torch.optim.LBFGS([weight, bias],
                                   max_iter=max_iter,
                                   line_search_fn='strong_wolfe')
 
     def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(train_x @ weight + bias, train_y) + \
-            l2 / 2 * weight.pow(2).sum()
-        loss.backward()
+        loss, weight.grad, bias.grad = softmax_loss_and_grads(
+            train_x, train_y, weight, bias, l2)
         return loss
 
     optimizer.step(closure)

@@ -12,6 +12,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -29,8 +30,8 @@ from .dense_probe import dense_probe, pixel_probe
 from .scenes import CLASSES, data_layout, generate_demo_data
 
 #: configs and tools, relative to ``mmdetco/.mim`` (:func:`package_file`)
-DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py'
-MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-24e_demo.py'
+DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-12e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                    'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
 PROBE_CONFIG = ('configs/benchmarks/mmdetection/demo/'
@@ -49,13 +50,30 @@ def ensure_demo_data(data_root: str) -> None:
         generate_demo_data(data_root)
 
 
-def run_tool(args: List[str]) -> None:
-    """Run ``python TOOL ARGS``, streaming output; ``TOOL`` is relative to
-    ``mmdetco/.mim`` (:func:`package_file`) or absolute."""
+def run_tool(args: List[str],
+             log: Optional[str] = None,
+             threads: Optional[int] = None) -> None:
+    """Run ``python TOOL ARGS``; ``TOOL`` is relative to ``mmdetco/.mim``
+    (:func:`package_file`) or absolute.
+
+    Its output is streamed, or written to the file ``log``; ``threads``
+    sets its ``OMP_NUM_THREADS`` (torch's threads).
+    """
     tool, *rest = args
     cmd = [sys.executable, package_file(tool), *rest]
-    print('+', ' '.join(cmd), flush=True)
-    subprocess.run(cmd, check=True)
+    print('+', ' '.join(cmd), *(['>', log] if log else []), flush=True)
+    env = None if threads is None else dict(
+        os.environ, OMP_NUM_THREADS=str(threads))
+    if log is None:
+        subprocess.run(cmd, check=True, env=env)
+        return
+    os.makedirs(osp.dirname(osp.abspath(log)), exist_ok=True)
+    with open(log, 'w') as f:
+        result = subprocess.run(
+            cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    if result.returncode:
+        raise RuntimeError(f'{" ".join(cmd)} failed (exit code '
+                           f'{result.returncode}); its output: {log}')
 
 
 def log_records(work_dir: str, key: str) -> List[dict]:
@@ -309,7 +327,8 @@ def finetune(work_dir: str,
              backbone: Optional[str],
              seed: int = 0,
              cfg_options: Sequence[str] = (),
-             config: str = DETECTOR_CONFIG) -> Dict[str, float]:
+             config: str = DETECTOR_CONFIG,
+             **run_options) -> Dict[str, float]:
     """Fine-tune and evaluate the demo detector (or, with
     ``config=PROBE_CONFIG``, the frozen-backbone probe).
 
@@ -322,6 +341,7 @@ def finetune(work_dir: str,
         cfg_options (Sequence[str]): More ``KEY=VALUE`` config overrides.
         config (str): The detector config, relative to ``mmdetco/.mim``
             or absolute. Defaults to :data:`DETECTOR_CONFIG`.
+        **run_options: ``log`` and ``threads`` of :func:`run_tool`.
 
     Returns:
         dict: bbox AP, AP50 and AP75 (in %) on the demo val split.
@@ -339,7 +359,7 @@ def finetune(work_dir: str,
         f'val_evaluator.ann_file={data_root}annotations/instances_val.json',
         f'test_evaluator.ann_file={data_root}annotations/instances_val.json',
         *cfg_options
-    ])
+    ], **run_options)
     ap = {}
     for name, key in zip(('AP', 'AP50', 'AP75'), AP_KEYS):
         try:
@@ -366,10 +386,39 @@ def probe(work_dir: str,
           data_root: str,
           backbone: Optional[str],
           seed: int = 0,
-          cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+          cfg_options: Sequence[str] = (),
+          **run_options) -> Dict[str, float]:
     """The frozen-backbone probe (:data:`PROBE_CONFIG`): the demo detector
     on a frozen backbone whose BN statistics are re-estimated on the
     training images; only FPN and heads train. Arguments and result as
     :func:`finetune`."""
     return finetune(work_dir, data_root, backbone, seed, cfg_options,
-                    PROBE_CONFIG)
+                    PROBE_CONFIG, **run_options)
+
+
+def probes_side_by_side(backbones: Dict[str, str],
+                        work_dir: str,
+                        data_root: str,
+                        seed: int = 0,
+                        cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+    """The frozen-backbone probes (:func:`probe`) of several backbones at
+    once, one process and one thread each, into ``work_dir/probe_NAME``
+    (output in ``probe_NAME.log``): much of a probe's step is
+    single-threaded (mmcv's CPU RoIAlign), so two probes side by side take
+    about as long as one with two threads. ``seed`` and ``cfg_options`` as
+    for :func:`probe`. Returns the bbox AP of each."""
+    with ThreadPoolExecutor(len(backbones)) as pool:
+        futures = {
+            name:
+            pool.submit(
+                probe,
+                osp.join(work_dir, f'probe_{name}'),
+                data_root,
+                weights,
+                seed,
+                cfg_options,
+                log=osp.join(work_dir, f'probe_{name}.log'),
+                threads=1)
+            for name, weights in backbones.items()
+        }
+        return {name: f.result()['AP'] for name, f in futures.items()}

@@ -9,7 +9,8 @@ import torch
 
 from mmdetco.compat import ResNet
 from mmdetco.demo.dense_probe import (cell_labels, dense_probe, load_backbone,
-                                      pixel_probe, with_bn_stats)
+                                      pixel_probe, softmax_loss_and_grads,
+                                      with_bn_stats)
 from mmdetco.demo.scenes import generate_demo_data
 
 mask_utils = pytest.importorskip('pycocotools.mask')
@@ -108,6 +109,27 @@ def test_pixels_fail_and_a_random_backbone_does_not_saturate(
 def test_shuffled_labels_score_chance(data, backbone, chance_miou):
     shuffled = dense_probe(backbone, data, GRID, shuffle_labels=True)
     assert abs(shuffled['miou'] - chance_miou) < 1  # measured: 10.1
+
+
+def test_softmax_loss_and_grads_match_autograd():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(50, 7, generator=generator)
+    y = torch.randint(0, 4, (50, ), generator=generator)
+    weight = torch.randn(7, 4, generator=generator, requires_grad=True)
+    bias = torch.randn(4, generator=generator, requires_grad=True)
+    loss, grad_weight, grad_bias = softmax_loss_and_grads(
+        x, y, weight, bias, l2=0.1)
+    # by hand: mean negative log-likelihood plus the L2 term
+    logits = x @ weight.detach() + bias.detach()
+    nll = -logits.log_softmax(1)[torch.arange(50), y].mean()
+    expected = nll + 0.05 * weight.detach().pow(2).sum()
+    torch.testing.assert_close(loss, expected)
+    autograd_loss = torch.nn.functional.cross_entropy(
+        x @ weight + bias, y) + 0.05 * weight.pow(2).sum()
+    autograd_loss.backward()
+    torch.testing.assert_close(grad_weight, weight.grad)
+    torch.testing.assert_close(grad_bias, bias.grad)
+    assert grad_weight.is_contiguous()
 
 
 def test_with_bn_stats_uses_the_images_and_leaves_the_backbone(backbone):

@@ -11,8 +11,10 @@ from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
                           PROBE_CONFIG, dense, export_backbone,
                           export_initial_backbone, finetune,
                           generate_demo_data, last_checkpoint, pretrain,
-                          pretrain_health, probe, read_log, terms_not_falling)
+                          pretrain_health, probe, probes_side_by_side,
+                          read_log, terms_not_falling)
 from mmdetco.demo.scenes import CLASSES
+from mmdetco.demo.steps import run_tool
 from ..conftest import ROOT
 
 TINY_PRETRAIN = ('train_dataloader.batch_size=4',
@@ -38,7 +40,7 @@ def test_detector_config_matches_the_demo_classes():
 def test_mocov2_baseline_is_trained_like_detco():
     mocov2 = Config.fromfile(f'{ROOT}/{MOCOV2_CONFIG}')
     detco = Config.fromfile(
-        f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py')
+        f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py')
     assert mocov2.model.type == 'MoCo'
     assert mocov2.model.queue_len == detco.model.queue_len
     for key in ('train_cfg', 'param_scheduler', 'optim_wrapper', 'randomness'):
@@ -109,7 +111,7 @@ def test_demo_chain_on_tiny_data(tmp_path):
         data_root, num_pretrain=8, num_train=4, num_val=2, size=128)
     work_dir = tmp_path / 'work'
     checkpoint = pretrain(
-        'configs/detco/detco_resnet18_1xb16-coslr-24e_demo.py',
+        'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py',
         str(work_dir / 'pretrain'),
         data_root,
         cfg_options=TINY_PRETRAIN)
@@ -149,10 +151,35 @@ def test_demo_chain_on_tiny_data(tmp_path):
                     for p in (work_dir / 'probe').glob('*/*.log'))
     assert 'BackboneBNStatsHook: the running statistics of 20' in log
 
+    # two probes side by side, a thread and a log each
+    aps = probes_side_by_side(
+        dict(first=backbone, second=backbone),
+        str(work_dir),
+        data_root,
+        cfg_options=TINY_FINETUNE)
+    assert aps['first'] == aps['second']
+    for name in ('first', 'second'):
+        log = (work_dir / f'probe_{name}.log').read_text()
+        assert 'BackboneBNStatsHook: the running statistics of 20' in log
+        assert (work_dir / f'probe_{name}' / 'last_checkpoint').exists()
+
     # the dense probe of the backbone and of the pixels, deterministic
     miou = dense(data_root, backbone)
     assert 0 < miou < 100 and dense(data_root, backbone) == miou
     assert 0 < dense(data_root) < 100
+
+
+def test_run_tool_log_and_threads(tmp_path):
+    tool = tmp_path / 'tool.py'
+    tool.write_text('import os, sys, torch\n'
+                    'print(os.environ["OMP_NUM_THREADS"], '
+                    'torch.get_num_threads())\n'
+                    'sys.exit(int(sys.argv[1]))\n')
+    log = tmp_path / 'logs' / 'tool.log'
+    run_tool([str(tool), '0'], log=str(log), threads=1)
+    assert log.read_text().split() == ['1', '1']
+    with pytest.raises(RuntimeError, match='exit code 3.*tool.log'):
+        run_tool([str(tool), '3'], log=str(log), threads=1)
 
 
 def test_frozen_probe_clips_and_stops_on_an_invalid_loss():

@@ -18,7 +18,7 @@ TINY_PRETRAIN = [
 
 def test_curve_needs_quarters_of_the_run(tmp_path):
     tool = load_tool(TOOL)
-    assert tool.checkpoint_epochs(tool.DETCO_CONFIG) == [6, 12, 24]
+    assert tool.checkpoint_epochs(tool.DETCO_CONFIG) == [3, 6, 12]
     config = tmp_path / 'odd.py'
     config.write_text(f"_base_ = '{ROOT}/{tool.DETCO_CONFIG}'\n"
                       'train_cfg = dict(max_epochs=6)\n')
