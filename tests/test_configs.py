@@ -7,11 +7,10 @@ import pytest
 from mmengine.config import Config
 from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
 
-from .conftest import ROOT
+from .conftest import RESNET18_CHANNELS, ROOT
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'detco')
 CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
-RESNET18_CHANNELS = (64, 128, 256, 512)
 
 
 def test_configs_exist():

@@ -21,6 +21,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner.checkpoint import _load_checkpoint_with_prefix
 
+from ..conftest import RESNET18_CHANNELS as _RESNET18_CHANNELS
 from ..conftest import ROOT
 
 DET_CONFIG_DIR = osp.join(ROOT, 'configs', 'benchmarks', 'mmdetection')
@@ -42,7 +43,8 @@ VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
                'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
                'tvmonitor')
-RESNET18_CHANNELS = [64, 128, 256, 512]
+# a list: MMDetection's FPN asserts one
+RESNET18_CHANNELS = list(_RESNET18_CHANNELS)
 
 
 def config_path(rel: str) -> str:

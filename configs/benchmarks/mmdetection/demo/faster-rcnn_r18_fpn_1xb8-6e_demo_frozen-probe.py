@@ -15,10 +15,7 @@ model = dict(
     backbone=dict(
         frozen_stages=4,
         norm_cfg=dict(type='BN', requires_grad=False),
-        norm_eval=True),
-    # 64 RoIs an image instead of 128 (the demo images hold 2 to 6
-    # objects): mmcv's CPU RoIAlign, single-threaded, took half of a step
-    train_cfg=dict(rcnn=dict(sampler=dict(num=64))))
+        norm_eval=True))
 # the base's check first (it compares the BN buffers with the file before
 # they are re-estimated: priority VERY_HIGH, before ABOVE_NORMAL)
 custom_hooks = [
