@@ -69,7 +69,7 @@ def data_layout(out_dir: str) -> Dict[str, str]:
 def generate_demo_data(out_dir: str,
                        num_pretrain: int = 512,
                        num_train: int = 256,
-                       num_val: int = 64,
+                       num_val: int = 256,
                        size: int = 160,
                        seed: int = 0,
                        num_backgrounds: Optional[int] = None,
@@ -102,7 +102,7 @@ def generate_demo_data(out_dir: str,
         num_train (int): Number of annotated training images.
             Defaults to 256.
         num_val (int): Number of annotated validation images.
-            Defaults to 64.
+            Defaults to 256.
         size (int): Width and height of every image, at least 64.
             Defaults to 160.
         seed (int): The seed of the whole data set. Defaults to 0.

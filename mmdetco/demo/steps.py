@@ -345,6 +345,10 @@ def finetune(work_dir: str,
 
     Returns:
         dict: bbox AP, AP50 and AP75 (in %) on the demo val split.
+
+    Raises:
+        RuntimeError: The trained detector detects nothing on the val
+            split: a diverged run, never reported as AP 0.
     """
     data_root = data_root.rstrip('/') + '/'
     init = 'model.backbone.init_cfg=None' if backbone is None else \
@@ -360,14 +364,16 @@ def finetune(work_dir: str,
         f'test_evaluator.ann_file={data_root}annotations/instances_val.json',
         *cfg_options
     ], **run_options)
-    ap = {}
-    for name, key in zip(('AP', 'AP50', 'AP75'), AP_KEYS):
-        try:
-            ap[name] = round(100 * read_log(work_dir, key)[-1], 1)
-        except RuntimeError:  # CocoMetric logs nothing without detections
-            print(f'no detection on the val split: {name} counted as 0')
-            ap[name] = 0.
-    return ap
+    try:
+        return {
+            name: round(100 * read_log(work_dir, key)[-1], 1)
+            for name, key in zip(('AP', 'AP50', 'AP75'), AP_KEYS)
+        }
+    except RuntimeError as error:  # CocoMetric logs nothing then
+        raise RuntimeError(
+            f'{work_dir}: no detection on the val split; the training '
+            'diverged (its losses may have stayed finite) and has no AP '
+            'to report') from error
 
 
 def dense(data_root: str, backbone: Optional[str] = None) -> float:

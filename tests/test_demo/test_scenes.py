@@ -1,4 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+import inspect
 import json
 import os
 import os.path as osp
@@ -257,3 +258,17 @@ def test_object_centric_pretraining_keeps_the_detection_splits(tmp_path):
             str(tmp_path / 'plain'), pretrain_images='objects', **SMALL)
     with pytest.raises(ValueError, match='pretrain_images'):
         generate_demo_data(str(tmp_path / 'c'), pretrain_images='x', **SMALL)
+
+
+def test_cli_defaults_are_those_of_the_function(monkeypatch):
+    """``make demo`` (the function) and the converter write the same data
+    set by default."""
+    script = osp.join(ROOT, 'tools', 'dataset_converters',
+                      'generate_demo_data.py')
+    monkeypatch.setattr(sys, 'argv', [script])
+    args = vars(load_tool(script).parse_args())
+    defaults = inspect.signature(generate_demo_data).parameters
+    for name, parameter in defaults.items():
+        if name != 'out_dir':
+            assert args[name] == parameter.default, name
+    assert defaults['num_val'].default == 256

@@ -37,6 +37,32 @@ def test_detector_config_matches_the_demo_classes():
     assert not cfg.model.backbone.norm_eval
 
 
+def test_detector_roi_align_matches_the_mmcv_kernel():
+    """The demo detector's RoIAlign (torchvision's, for speed) computes
+    what the mmcv kernel of MMDetection's configs does, values and
+    gradients."""
+    from mmcv.ops import RoIAlign
+    layer = Config.fromfile(
+        f'{ROOT}/{DETECTOR_CONFIG}').model.roi_head.bbox_roi_extractor
+    assert layer.roi_layer.use_torchvision
+    torch.manual_seed(0)
+    feats = torch.randn(2, 8, 40, 40)
+    xy = torch.rand(32, 2) * 120
+    wh = torch.rand(32, 2) * 80 + 4
+    rois = torch.cat([torch.randint(0, 2, (32, 1)).float(), xy, xy + wh], 1)
+    results = []
+    for use_torchvision in (False, True):
+        x = feats.clone().requires_grad_()
+        args = {k: v for k, v in layer.roi_layer.items() if k != 'type'}
+        args['use_torchvision'] = use_torchvision
+        out = RoIAlign(spatial_scale=0.25, **args)(x, rois)
+        out.pow(2).sum().backward()
+        results.append((out, x.grad))
+    assert results[0][0].shape == (32, 8, 7, 7)
+    for mmcv_value, torchvision_value in zip(*results):
+        torch.testing.assert_close(torchvision_value, mmcv_value)
+
+
 def test_mocov2_baseline_is_trained_like_detco():
     mocov2 = Config.fromfile(f'{ROOT}/{MOCOV2_CONFIG}')
     detco = Config.fromfile(
@@ -180,6 +206,27 @@ def test_run_tool_log_and_threads(tmp_path):
     assert log.read_text().split() == ['1', '1']
     with pytest.raises(RuntimeError, match='exit code 3.*tool.log'):
         run_tool([str(tool), '3'], log=str(log), threads=1)
+
+
+def test_finetune_without_detections_raises(tmp_path, monkeypatch):
+    """A run whose detector detects nothing on val (CocoMetric then logs
+    no AP) is reported as diverged, never as AP 0."""
+    log = tmp_path / 'probe' / '20260101_000000' / 'vis_data'
+    log.mkdir(parents=True)
+    (log / '20260101_000000.json').write_text(
+        json.dumps(dict(loss=2.4, step=192)))
+    monkeypatch.setattr('mmdetco.demo.steps.run_tool', lambda *a, **k: None)
+    with pytest.raises(RuntimeError, match='probe: no detection.*diverged'):
+        probe(str(tmp_path / 'probe'), str(tmp_path), None)
+    (log / '20260101_000000.json').write_text('\n'.join(
+        json.dumps(x) for x in (dict(loss=2.4, step=192), {
+            'coco/bbox_mAP': 0.0912,
+            'coco/bbox_mAP_50': 0.2,
+            'coco/bbox_mAP_75': 0.05,
+            'step': 6
+        })))
+    assert probe(str(tmp_path / 'probe'), str(tmp_path), None) == dict(
+        AP=9.1, AP50=20.0, AP75=5.0)
 
 
 def test_frozen_probe_clips_and_stops_on_an_invalid_loss():

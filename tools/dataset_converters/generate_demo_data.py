@@ -39,8 +39,8 @@ def parse_args():
     parser.add_argument(
         '--num-val',
         type=int,
-        default=64,
-        help='number of annotated validation images (64)')
+        default=256,
+        help='number of annotated validation images (256)')
     parser.add_argument(
         '--num-backgrounds',
         type=int,

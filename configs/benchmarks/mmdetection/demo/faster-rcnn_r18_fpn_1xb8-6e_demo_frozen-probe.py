@@ -6,8 +6,9 @@
 # where their statistics came from. The gradients of FPN and heads are
 # clipped: without it they diverged on an object-centric backbone (loss NaN in
 # epoch 2, no detection). A loss that still turns NaN stops the run
-# (CheckInvalidLossHook) instead of reporting AP 0. The yardstick of
-# `make demo` (docs/en/demo.md#the-yardsticks).
+# (CheckInvalidLossHook), and a run that detects nothing on the val split is
+# reported as diverged (mmdetco.demo.finetune), never as AP 0. The yardstick
+# of `make demo` (docs/en/demo.md#the-yardsticks).
 _base_ = './faster-rcnn_r18_fpn_1xb8-6e_demo.py'
 custom_imports = dict(imports=['mmdetco', 'mmdetco.det'])
 
