@@ -213,12 +213,12 @@ def test_finetune_without_detections_raises(tmp_path, monkeypatch):
     no AP) is reported as diverged, never as AP 0."""
     log = tmp_path / 'probe' / '20260101_000000' / 'vis_data'
     log.mkdir(parents=True)
-    (log / '20260101_000000.json').write_text(
-        json.dumps(dict(loss=2.4, step=192)))
+    records = log / '20260101_000000.json'
+    records.write_text(json.dumps(dict(loss=2.4, step=192)))
     monkeypatch.setattr('mmdetco.demo.steps.run_tool', lambda *a, **k: None)
     with pytest.raises(RuntimeError, match='probe: no detection.*diverged'):
         probe(str(tmp_path / 'probe'), str(tmp_path), None)
-    (log / '20260101_000000.json').write_text('\n'.join(
+    records.write_text('\n'.join(
         json.dumps(x) for x in (dict(loss=2.4, step=192), {
             'coco/bbox_mAP': 0.0912,
             'coco/bbox_mAP_50': 0.2,
