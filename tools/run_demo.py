@@ -69,7 +69,11 @@ def main(argv=None):
     dense_probes = dict(pixels=dense(args.data_root))
     for name, weights in backbones.items():
         dense_probes[name] = dense(args.data_root, weights)
-    probes = probes_side_by_side(backbones, args.work_dir, args.data_root)
+    probes = probes_side_by_side(
+        {
+            name: (weights, 0)
+            for name, weights in backbones.items()
+        }, args.work_dir, args.data_root)
     health = pretrain_health(DETCO_CONFIG, pretrain_dir)
     chance, terms = health['chance_loss'], health['terms']
     collapsed = health['collapsed_branches']

@@ -14,8 +14,8 @@ from .steps import (DENSE_CELL, DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
                     dense, ensure_demo_data, export_backbone,
                     export_initial_backbone, finetune, last_checkpoint,
                     pretrain, pretrain_and_finetune, pretrain_health, probe,
-                    probes_side_by_side, random_init_probes, read_log,
-                    terms_not_falling)
+                    probe_seeds_mean, probes_side_by_side, random_init_probes,
+                    read_log, terms_not_falling)
 from .tables import format_table, save_table
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     'data_root_options', 'dense', 'ensure_demo_data', 'export_backbone',
     'export_initial_backbone', 'finetune', 'format_table',
     'generate_demo_data', 'last_checkpoint', 'multi_view_of', 'pretrain',
-    'pretrain_and_finetune', 'pretrain_health', 'probe', 'probes_side_by_side',
-    'random_init_probes', 'read_log', 'render_scene', 'save_table',
-    'shrink_to_demo', 'terms_not_falling'
+    'pretrain_and_finetune', 'pretrain_health', 'probe', 'probe_seeds_mean',
+    'probes_side_by_side', 'random_init_probes', 'read_log', 'render_scene',
+    'save_table', 'shrink_to_demo', 'terms_not_falling'
 ]

@@ -13,7 +13,7 @@ import os.path as osp
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -30,8 +30,8 @@ from .dense_probe import dense_probe, pixel_probe
 from .scenes import CLASSES, data_layout, generate_demo_data
 
 #: configs and tools, relative to ``mmdetco/.mim`` (:func:`package_file`)
-DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
-MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-12e_demo.py'
+DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
+MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-8e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
                    'faster-rcnn_r18_fpn_1xb8-6e_demo.py')
 PROBE_CONFIG = ('configs/benchmarks/mmdetection/demo/'
@@ -232,7 +232,9 @@ def pretrain_and_finetune(config: str,
                           seed: int = 0,
                           pretrain_options: Sequence[str] = (),
                           finetune_options: Sequence[str] = (),
-                          full_finetune: bool = True) -> Dict[str, float]:
+                          full_finetune: bool = True,
+                          probe_seeds: Optional[Sequence[int]] = None
+                          ) -> Dict[str, float]:
     """Pre-train a demo-sized config, export its backbone, probe it and
     fine-tune the demo detector from it.
 
@@ -249,13 +251,17 @@ def pretrain_and_finetune(config: str,
             the detector and probe configs.
         full_finetune (bool): Also fine-tune the whole detector.
             Defaults to True.
+        probe_seeds (Sequence[int], optional): The seeds of the
+            frozen-backbone probe, trained once per seed
+            (:func:`probe_seeds_mean`). Defaults to ``[seed]``.
 
     Returns:
         dict: ``kNN_init`` and ``kNN``, the kNN top-1 of the backbone before
         the first and after the last iteration; ``dense``, its dense probe
-        (:func:`dense`); ``probe``, the bbox AP of the frozen-backbone
-        probe; with ``full_finetune``, bbox ``AP``, ``AP50`` and ``AP75`` of
-        the fine-tuned detector.
+        (:func:`dense`); ``probe`` and ``probe_runs``, the mean bbox AP of
+        the frozen-backbone probes and that of each; with
+        ``full_finetune``, bbox ``AP``, ``AP50`` and ``AP75`` of the
+        fine-tuned detector.
     """
     pretrain_dir = osp.join(work_dir, 'pretrain')
     checkpoint = pretrain(config, pretrain_dir, data_root, seed,
@@ -266,9 +272,9 @@ def pretrain_and_finetune(config: str,
         kNN_init=round(knn[0], 1),
         kNN=round(knn[-1], 1),
         dense=dense(data_root, backbone),
-        probe=probe(
-            osp.join(work_dir, 'probe'), data_root, backbone, seed,
-            finetune_options)['AP'])
+        **probe_seeds_mean(
+            osp.join(work_dir, 'probe'), data_root, backbone, probe_seeds
+            or [seed], finetune_options))
     if full_finetune:
         result.update(
             finetune(
@@ -295,23 +301,26 @@ def export_initial_backbone(config: str, out: str, seed: int = 0) -> str:
 def random_init_probes(work_dir: str,
                        data_root: str,
                        seed: int = 0,
-                       cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+                       cfg_options: Sequence[str] = (),
+                       probe_seeds: Optional[Sequence[int]] = None
+                       ) -> Dict[str, float]:
     """Both probes of the random initialisation DetCo's demo pre-training
     starts from with ``seed`` (:func:`export_initial_backbone`): the row
     every pre-training must beat.
 
     Writes ``backbone_init.pth`` and ``probe/`` under ``work_dir``;
-    ``cfg_options`` go to the detector probe. Returns ``dense``
-    (:func:`dense`) and ``probe`` (the bbox AP of :func:`probe`).
+    ``cfg_options`` go to the detector probe, trained once per seed of
+    ``probe_seeds`` (default ``[seed]``). Returns ``dense`` (:func:`dense`),
+    ``probe`` and ``probe_runs`` (:func:`probe_seeds_mean`).
     """
     initial = export_initial_backbone(DETCO_CONFIG,
                                       osp.join(work_dir, 'backbone_init.pth'),
                                       seed)
     return dict(
         dense=dense(data_root, initial),
-        probe=probe(
-            osp.join(work_dir, 'probe'), data_root, initial, seed,
-            cfg_options)['AP'])
+        **probe_seeds_mean(
+            osp.join(work_dir, 'probe'), data_root, initial, probe_seeds
+            or [seed], cfg_options))
 
 
 def export_backbone(checkpoint: str, out: str) -> str:
@@ -402,18 +411,28 @@ def probe(work_dir: str,
                     PROBE_CONFIG, **run_options)
 
 
-def probes_side_by_side(backbones: Dict[str, str],
+def probes_side_by_side(runs: Dict[str, Tuple[Optional[str], int]],
                         work_dir: str,
                         data_root: str,
-                        seed: int = 0,
                         cfg_options: Sequence[str] = ()) -> Dict[str, float]:
-    """The frozen-backbone probes (:func:`probe`) of several backbones at
-    once, one process and one thread each, into ``work_dir/probe_NAME``
-    (output in ``probe_NAME.log``): much of a probe's step is
-    single-threaded (mmcv's CPU RoIAlign), so two probes side by side take
-    about as long as one with two threads. ``seed`` and ``cfg_options`` as
-    for :func:`probe`. Returns the bbox AP of each."""
-    with ThreadPoolExecutor(len(backbones)) as pool:
+    """Several frozen-backbone probes (:func:`probe`) at once, one process
+    and one thread each, into ``work_dir/probe_NAME`` (output in
+    ``probe_NAME.log``): much of a probe's step is single-threaded (the
+    backward pass of RoIAlign), so two probes side by side take about as
+    long as one with two threads.
+
+    Args:
+        runs (dict): ``NAME: (BACKBONE, SEED)``, the backbone file (None:
+            random initialisation) and the seed of every probe.
+        work_dir (str): The folder of the probes' folders and logs.
+        data_root (str): The demo data folder.
+        cfg_options (Sequence[str]): More ``KEY=VALUE`` overrides of the
+            probe config.
+
+    Returns:
+        dict: The bbox AP of each probe, by name.
+    """
+    with ThreadPoolExecutor(len(runs)) as pool:
         futures = {
             name:
             pool.submit(
@@ -425,6 +444,35 @@ def probes_side_by_side(backbones: Dict[str, str],
                 cfg_options,
                 log=osp.join(work_dir, f'probe_{name}.log'),
                 threads=1)
-            for name, weights in backbones.items()
+            for name, (weights, seed) in runs.items()
         }
         return {name: f.result()['AP'] for name, f in futures.items()}
+
+
+def probe_seeds_mean(work_dir: str,
+                     data_root: str,
+                     backbone: Optional[str],
+                     seeds: Sequence[int],
+                     cfg_options: Sequence[str] = ()) -> Dict[str, float]:
+    """The frozen-backbone probe of one backbone trained once per seed: one
+    seed into ``work_dir`` (:func:`probe`), several side by side
+    (:func:`probes_side_by_side`, ``work_dir/probe_seed{SEED}``). A probe's
+    run noise (about 0.6 AP on the demo) is as large as the gains it has to
+    tell apart; the mean of ``n`` runs divides it by ``sqrt(n)``.
+
+    Returns:
+        dict: ``probe``, the mean bbox AP, and ``probe_runs``, that of
+        every seed.
+    """
+    if len(seeds) == 1:
+        aps = [
+            probe(work_dir, data_root, backbone, seeds[0], cfg_options)['AP']
+        ]
+    else:
+        aps = list(
+            probes_side_by_side(
+                {
+                    f'seed{seed}': (backbone, seed)
+                    for seed in seeds
+                }, work_dir, data_root, cfg_options).values())
+    return dict(probe=round(sum(aps) / len(aps), 2), probe_runs=aps)

@@ -26,7 +26,7 @@ def test_full_detco_shrinks_to_the_demo_config():
 def test_shrink_refuses_a_config_that_is_not_detco(tmp_path):
     path = tmp_path / 'mocov2.py'
     path.write_text(f"_base_ = '{ROOT}/configs/mocov2/"
-                    "mocov2_resnet18_1xb16-coslr-12e_demo.py'\n")
+                    "mocov2_resnet18_1xb16-coslr-8e_demo.py'\n")
     with pytest.raises(ValueError, match='not DetCo'):
         shrink_to_demo(str(path))
 

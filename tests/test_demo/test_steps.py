@@ -11,8 +11,8 @@ from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
                           PROBE_CONFIG, dense, export_backbone,
                           export_initial_backbone, finetune,
                           generate_demo_data, last_checkpoint, pretrain,
-                          pretrain_health, probe, probes_side_by_side,
-                          read_log, terms_not_falling)
+                          pretrain_health, probe, probe_seeds_mean,
+                          probes_side_by_side, read_log, terms_not_falling)
 from mmdetco.demo.scenes import CLASSES
 from mmdetco.demo.steps import run_tool
 from ..conftest import ROOT
@@ -66,7 +66,7 @@ def test_detector_roi_align_matches_the_mmcv_kernel():
 def test_mocov2_baseline_is_trained_like_detco():
     mocov2 = Config.fromfile(f'{ROOT}/{MOCOV2_CONFIG}')
     detco = Config.fromfile(
-        f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py')
+        f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py')
     assert mocov2.model.type == 'MoCo'
     assert mocov2.model.queue_len == detco.model.queue_len
     for key in ('train_cfg', 'param_scheduler', 'optim_wrapper', 'randomness'):
@@ -137,7 +137,7 @@ def test_demo_chain_on_tiny_data(tmp_path):
         data_root, num_pretrain=8, num_train=4, num_val=2, size=128)
     work_dir = tmp_path / 'work'
     checkpoint = pretrain(
-        'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py',
+        'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py',
         str(work_dir / 'pretrain'),
         data_root,
         cfg_options=TINY_PRETRAIN)
@@ -179,7 +179,7 @@ def test_demo_chain_on_tiny_data(tmp_path):
 
     # two probes side by side, a thread and a log each
     aps = probes_side_by_side(
-        dict(first=backbone, second=backbone),
+        dict(first=(backbone, 0), second=(backbone, 0)),
         str(work_dir),
         data_root,
         cfg_options=TINY_FINETUNE)
@@ -227,6 +227,26 @@ def test_finetune_without_detections_raises(tmp_path, monkeypatch):
         })))
     assert probe(str(tmp_path / 'probe'), str(tmp_path), None) == dict(
         AP=9.1, AP50=20.0, AP75=5.0)
+
+
+def test_probe_seeds_mean(tmp_path, monkeypatch):
+    """One seed: one probe with the default threads in the work dir;
+    several: side by side, one thread and one folder each, averaged."""
+    calls = []
+
+    def fake_probe(work_dir, data_root, backbone, seed, cfg_options, **run):
+        calls.append((work_dir, backbone, seed, run.get('threads')))
+        return dict(AP=7.0 + seed / 1000)
+
+    monkeypatch.setattr('mmdetco.demo.steps.probe', fake_probe)
+    assert probe_seeds_mean('wd', 'data', 'b.pth', [1000]) == dict(
+        probe=8.0, probe_runs=[8.0])
+    assert calls == [('wd', 'b.pth', 1000, None)]
+    calls.clear()
+    result = probe_seeds_mean(str(tmp_path), 'data', None, [0, 1000])
+    assert result == dict(probe=7.5, probe_runs=[7.0, 8.0])
+    assert sorted(calls) == [(str(tmp_path / 'probe_seed0'), None, 0, 1),
+                             (str(tmp_path / 'probe_seed1000'), None, 1000, 1)]
 
 
 def test_frozen_probe_clips_and_stops_on_an_invalid_loss():

@@ -25,11 +25,11 @@ from .detco_losses import detco_losses
 R50 = osp.join(CONFIGS, 'mmselfsup',
                'detco_resnet50_8xb32-coslr-200e_in1k_mmselfsup.py')
 DEMO = osp.join(CONFIGS, 'mmselfsup',
-                'detco_resnet18_1xb16-coslr-12e_demo_mmselfsup.py')
+                'detco_resnet18_1xb16-coslr-8e_demo_mmselfsup.py')
 MAIN_R50 = osp.join(CONFIGS, 'detco',
                     'detco_resnet50_8xb32-coslr-200e_in1k.py')
 MAIN_DEMO = osp.join(CONFIGS, 'detco',
-                     'detco_resnet18_1xb16-coslr-12e_demo.py')
+                     'detco_resnet18_1xb16-coslr-8e_demo.py')
 TRAIN = osp.join(osp.dirname(mmselfsup.__file__), '.mim', 'tools', 'train.py')
 R50_CHANNELS = [256, 512, 1024, 2048]
 LOSS_TERMS = [

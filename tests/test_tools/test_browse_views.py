@@ -13,7 +13,7 @@ from ..conftest import ROOT
 REPO = Path(ROOT)
 TOOL = REPO / 'tools' / 'visualization' / 'browse_views.py'
 CONFIG = str(REPO / 'configs' / 'detco' /
-             'detco_resnet18_1xb16-coslr-12e_demo.py')
+             'detco_resnet18_1xb16-coslr-8e_demo.py')
 
 
 @pytest.fixture(scope='module')

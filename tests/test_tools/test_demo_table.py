@@ -18,7 +18,7 @@ TINY_PRETRAIN = [
 
 def test_curve_needs_quarters_of_the_run(tmp_path):
     tool = load_tool(TOOL)
-    assert tool.checkpoint_epochs(tool.DETCO_CONFIG) == [3, 6, 12]
+    assert tool.checkpoint_epochs(tool.DETCO_CONFIG) == [2, 4, 8]
     config = tmp_path / 'odd.py'
     config.write_text(f"_base_ = '{ROOT}/{tool.DETCO_CONFIG}'\n"
                       'train_cfg = dict(max_epochs=6)\n')
@@ -50,6 +50,11 @@ def test_table_and_curve_on_tiny_data(tmp_path):
         # the curve: random init, 1/4, 1/2 and the end of the pre-training
         assert len(run['curve']) == 4 and run['curve'][-1] == run['dense']
         assert all(0 < v < 100 for v in run['curve'])
+    # the detector probe: the mean of two runs a backbone
+    for method in ('random init', 'mocov2', 'detco'):
+        run = results['results'][method][0]
+        assert len(run['probe_runs']) == 2
+        assert run['probe'] == pytest.approx(sum(run['probe_runs']) / 2)
     # DetCo's curve starts at the random init the table's row has
     detco, random_init = (
         results['results'][m][0] for m in ('detco', 'random init'))

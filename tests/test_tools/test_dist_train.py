@@ -13,7 +13,7 @@ from mmdetco.demo import data_root_options, generate_demo_data
 from ..conftest import ROOT
 from .test_train import MMPRETRAIN_TRAIN
 
-CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 BATCH, QUEUE, EPOCHS = 4, 64, 2
 
 

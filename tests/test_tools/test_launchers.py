@@ -18,8 +18,8 @@ from mmdetco.demo import data_root_options, generate_demo_data, read_log
 from ..conftest import ROOT
 from .test_train import MMPRETRAIN_TRAIN
 
-CONFIGS = ('configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py',
-           'configs/detco/detco_resnet18_1xb16-coslr-12e_demo_gpuaug.py')
+CONFIGS = ('configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py',
+           'configs/detco/detco_resnet18_1xb16-coslr-8e_demo_gpuaug.py')
 
 
 @pytest.fixture(scope='module')

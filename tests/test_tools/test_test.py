@@ -58,7 +58,7 @@ def test_pre_training_config_points_to_knn_eval(monkeypatch, tmp_path):
     checkpoint.touch()
     message = main_exits(
         monkeypatch, f'{ROOT}/configs/detco/'
-        'detco_resnet18_1xb16-coslr-12e_demo.py', str(checkpoint),
+        'detco_resnet18_1xb16-coslr-8e_demo.py', str(checkpoint),
         '--work-dir', str(tmp_path))
     assert 'has no `test_dataloader`' in message
     assert 'tools/analysis_tools/knn_eval.py' in message

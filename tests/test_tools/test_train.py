@@ -17,7 +17,7 @@ import mmdetco  # noqa: F401  (safe checkpoint loading)
 from mmdetco.demo import data_root_options, generate_demo_data
 from ..conftest import ROOT
 
-CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 MMPRETRAIN_TRAIN = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'train.py')
 

@@ -20,7 +20,7 @@ from ..conftest import ROOT
 from mmdetco.engine import DetCoHealthHook
 from mmdetco.models import DetCo
 
-DEMO = f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+DEMO = f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 QUEUE_LEN = 16
 EPOCHS = 20
 #: every term must end below this fraction of ln(K + 1)

@@ -13,7 +13,7 @@ import torch
 from mmdetco.demo import data_root_options, generate_demo_data
 from ..conftest import ROOT
 
-CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 CONVERTERS = ('extract_backbone_weights.py', 'convert_to_torchvision.py',
               'convert_to_detectron2.py')
 

@@ -29,7 +29,7 @@ def test_missing_variant_names_the_config_and_those_that_have_one():
                               f'{R50_100E[:-3]}_gpuaug.py')
     have = re.search(r'that have one: (.*?)\. ', message).group(1).split(', ')
     assert have == [
-        'detco_resnet18_1xb16-coslr-12e_demo.py',
+        'detco_resnet18_1xb16-coslr-8e_demo.py',
         'detco_resnet50_8xb32-coslr-200e_in1k.py'
     ]
 

@@ -20,7 +20,7 @@ its initialisation.
 Example::
 
     python tools/analysis_tools/embedding_probe.py \\
-        configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py \\
+        configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py \\
         --checkpoint work_dirs/demo/pretrain/epoch_4.pth --data-root data/demo
 """
 import argparse

@@ -44,7 +44,7 @@ run compile_gpu-aug --samples 0 --compile --gpu-aug
 echo "== training: tools/train.py --amp bf16 --gpu-aug (demo data)"
 DATA="$OUT/demo_data"
 "$PYTHON" tools/dataset_converters/generate_demo_data.py --out "$DATA"
-CONFIG=configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py
+CONFIG=configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py
 mapfile -t DATA_OPTIONS < <("$PYTHON" -c "
 from mmdetco.demo import data_root_options
 print('\n'.join(data_root_options('$CONFIG', '$DATA')))")

@@ -12,7 +12,7 @@ features are extracted and classified as the hook does
 run::
 
     python tools/analysis_tools/knn_eval.py \\
-        configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py \\
+        configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py \\
         work_dirs/demo/pretrain/epoch_24.pth [--k 20] [--out feats.pth]
 """
 import argparse

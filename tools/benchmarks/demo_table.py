@@ -9,7 +9,9 @@ method and seed (the pre-training's and every probe's):
 
 - ``dense``: the dense probe (:func:`mmdetco.demo.dense`) of the backbone;
 - ``probe``: bbox AP of the frozen-backbone detector probe
-  (``mmdetco.demo.PROBE_CONFIG``);
+  (``mmdetco.demo.PROBE_CONFIG``), the mean of ``--probe-runs`` runs
+  (seeds ``SEED``, ``SEED + 1000``, ...) side by side, one thread each: a
+  run's own noise is as large as what the probe has to tell apart;
 - ``kNN``: kNN top-1 on the demo objects (``KNNMonitorHook``);
 - with ``--finetune``, bbox ``AP``, ``AP50``, ``AP75`` of the fully
   fine-tuned demo detector.
@@ -26,8 +28,8 @@ Runs resume where they stopped.
 
 Usage::
 
-    python tools/benchmarks/demo_table.py [--seeds 0 1 2] [--finetune] \
-        [--data-root data/demo] [--work-dir work_dirs/demo_table]
+    python tools/benchmarks/demo_table.py [--seeds 0 1 2] [--probe-runs 2] \
+        [--finetune] [--data-root data/demo] [--work-dir work_dirs/demo_table]
 """
 import argparse
 import os.path as osp
@@ -37,7 +39,7 @@ from mmengine.config import Config
 
 from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, dense, ensure_demo_data,
                           export_initial_backbone, finetune, format_table,
-                          pretrain_and_finetune, random_init_probes, read_log,
+                          pretrain_and_finetune, probe_seeds_mean, read_log,
                           save_table)
 from mmdetco.utils.package_files import package_file
 
@@ -51,6 +53,12 @@ AP_METRICS = ('AP', 'AP50', 'AP75')
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument(
+        '--probe-runs',
+        type=int,
+        default=2,
+        help='runs of the detector probe of every backbone (the table has '
+        'their mean)')
     parser.add_argument(
         '--finetune',
         action='store_true',
@@ -84,6 +92,12 @@ def checkpoint_epochs(config: str, options=()) -> list:
     return [int(f * max_epochs) for f in FRACTIONS[1:]]
 
 
+def probe_seeds(seed: int, runs: int) -> list:
+    """The seeds of the ``runs`` detector probes of the backbone of
+    ``seed``: ``seed`` first, as in ``make demo``."""
+    return [seed + 1000 * run for run in range(runs)]
+
+
 def run_method(method, seed, args):
     """Pre-train, probe (and fine-tune); the row and the dense curve."""
     config = METHODS[method]
@@ -100,7 +114,8 @@ def run_method(method, seed, args):
             *args.pretrain_options
         ],
         finetune_options=args.finetune_options,
-        full_finetune=args.finetune)
+        full_finetune=args.finetune,
+        probe_seeds=probe_seeds(seed, args.probe_runs))
     initial = export_initial_backbone(config,
                                       osp.join(work_dir, 'backbone_init.pth'),
                                       seed)
@@ -112,17 +127,18 @@ def run_method(method, seed, args):
     return dict(result, curve=curve)
 
 
-def run_random_init(seed, args):
-    """The backbone DetCo starts from with ``seed``: probed, and (with
-    ``--finetune``) the detector trained from random weights."""
+def run_random_init(seed, detco, args):
+    """The backbone DetCo starts from with ``seed``, exported and densely
+    probed by :func:`run_method` (its result ``detco``): its detector probe,
+    and with ``--finetune`` the detector trained from random weights."""
     work_dir = osp.join(args.work_dir, f'random_init_seed{seed}')
-    knn = read_log(
-        osp.join(args.work_dir, f'detco_seed{seed}', 'pretrain'),
-        'knn/top1')[0]
+    initial = osp.join(args.work_dir, f'detco_seed{seed}', 'backbone_init.pth')
     row = dict(
-        random_init_probes(work_dir, args.data_root, seed,
-                           args.finetune_options),
-        kNN=round(knn, 1))
+        dense=detco['curve'][0],
+        kNN=detco['kNN_init'],
+        **probe_seeds_mean(
+            osp.join(work_dir, 'probe'), args.data_root, initial,
+            probe_seeds(seed, args.probe_runs), args.finetune_options))
     if args.finetune:
         row.update(
             finetune(
@@ -161,13 +177,14 @@ def draw_curve(curves: dict, pixels: float, path: str) -> None:
 def main(argv=None):
     args = parse_args(argv)
     ensure_demo_data(args.data_root)
-    # DetCo first: random init reads its first kNN evaluation
+    # DetCo first: the random init row is the backbone it starts from
     results = {
         method: [run_method(method, seed, args) for seed in args.seeds]
         for method in ('detco', 'mocov2')
     }
     results['random init'] = [
-        run_random_init(seed, args) for seed in args.seeds
+        run_random_init(seed, detco, args)
+        for seed, detco in zip(args.seeds, results['detco'])
     ]
     knn_pixels = read_log(
         osp.join(args.work_dir, f'detco_seed{args.seeds[0]}', 'pretrain'),

@@ -10,7 +10,7 @@ sees them: collated, passed through the config's ``data_preprocessor``
 Example::
 
     python tools/visualization/browse_views.py \\
-        configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py \\
+        configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py \\
         --data-root data/demo --num-images 3 --output views.png
 """
 import argparse

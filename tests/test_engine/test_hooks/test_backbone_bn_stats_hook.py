@@ -16,7 +16,7 @@ from ...conftest import tiny_detco_cfg
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
-DEMO = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+DEMO = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 
 
 class Passthrough(nn.Module):

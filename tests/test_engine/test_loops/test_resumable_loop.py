@@ -18,7 +18,7 @@ from mmdetco.demo import data_root_options, generate_demo_data
 from mmdetco.utils.training_log import find_logs, load_records
 from ...conftest import ROOT
 
-CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 EPOCHS = 4  # of 2 iterations: 8 images, batch 4
 
 

@@ -21,7 +21,7 @@ from mmdetco.models.utils.view_augmentation import draw_params
 from ...conftest import ROOT
 
 DEMO = osp.join(ROOT, 'configs', 'detco',
-                'detco_resnet18_1xb16-coslr-12e_demo.py')
+                'detco_resnet18_1xb16-coslr-8e_demo.py')
 BASE = osp.join(ROOT, 'configs', 'detco',
                 'detco_resnet50_8xb32-coslr-200e_in1k.py')
 

@@ -1,6 +1,6 @@
 # DetCo on the embedded demo data (`python
 # tools/dataset_converters/generate_demo_data.py`) for MMSelfSup 1.x: the
-# settings of configs/detco/detco_resnet18_1xb16-coslr-12e_demo.py (see there
+# settings of configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py (see there
 # for the reasons) on MMSelfSup's bases.
 _base_ = './detco_resnet50_8xb32-coslr-200e_in1k_mmselfsup.py'
 
@@ -65,15 +65,15 @@ custom_hooks = _base_.custom_hooks[:-1] + [
                 knn_dataloader['dataset'],
                 ann_file='annotations/instances_val.json',
                 data_prefix='val')),
-        interval=6),
+        interval=8),
 ]
 
 optim_wrapper = dict(optimizer=dict(lr=0.0075))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=16),
-    dict(type='CosineAnnealingLR', T_max=12, by_epoch=True, begin=0, end=12)
+    dict(type='CosineAnnealingLR', T_max=8, by_epoch=True, begin=0, end=8)
 ]
-train_cfg = dict(max_epochs=12)
+train_cfg = dict(max_epochs=8)
 default_hooks = dict(
     logger=dict(interval=4), checkpoint=dict(interval=1, max_keep_ckpts=2))
 randomness = dict(seed=0)

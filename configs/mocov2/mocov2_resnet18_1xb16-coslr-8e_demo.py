@@ -2,7 +2,7 @@
 # mocov2_resnet50_8xb32-coslr-200e_in1k.py, with a ResNet-18) trained exactly
 # like the DetCo demo: same data, global views, queue length, schedule and
 # seed. The baseline of tools/benchmarks/demo_table.py.
-_base_ = '../detco/detco_resnet18_1xb16-coslr-12e_demo.py'
+_base_ = '../detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 
 model = dict(
     _delete_=True,
