@@ -34,13 +34,15 @@ from .keypoint_transforms import (COCO_KEYPOINT_FLIP_PAIRS, FlipKeypoints,
                                   LoadKeypointAnnotations,
                                   PackKeypointDetInputs, ResizeKeypoints)
 from .precise_bn_hook import PreciseBNHook
+from .separable_roi_align import SeparableRoIAlign, SeparableRoIExtractor
 
 __all__ = [
     'CocoKeypointDataset', 'CocoKeypointMetric', 'KeypointRCNNHead',
     'KeypointRoIHead', 'LoadKeypointAnnotations', 'ResizeKeypoints',
     'FlipKeypoints', 'PackKeypointDetInputs', 'COCO_KEYPOINT_FLIP_PAIRS',
     'heatmaps_to_keypoints', 'keypoints_to_heatmap', 'FPNPlainExtraConvs',
-    'EMANormRetinaHead', 'DifficultAsGTVOCDataset', 'PreciseBNHook'
+    'EMANormRetinaHead', 'DifficultAsGTVOCDataset', 'PreciseBNHook',
+    'SeparableRoIAlign', 'SeparableRoIExtractor'
 ]
 
 HOOKS.register_module(module=BackboneBNStatsHook)

@@ -38,11 +38,14 @@ model = dict(
         # objects of 12-70 px: anchors of 16..256 px
         anchor_generator=dict(scales=[4])),
     roi_head=dict(
-        # torchvision's roi_align computes what mmcv's kernel does (a test
-        # checks it) in 0.8x the step time on a CPU core, where mmcv's
-        # kernel took 44 % of a frozen-backbone step (docs/en/demo.md)
+        # mmcv's RoIAlign with a backward pass of two matrix products: the
+        # same values and gradients (a test checks it), where the backward
+        # pass of the CPU kernels took 40 % of a frozen-backbone probe's
+        # step (docs/en/demo.md)
         bbox_roi_extractor=dict(
-            roi_layer=dict(use_torchvision=True), out_channels=128),
+            type='SeparableRoIExtractor',
+            roi_layer=dict(type='SeparableRoIAlign'),
+            out_channels=128),
         bbox_head=dict(
             in_channels=128, fc_out_channels=256, num_classes=len(classes))),
     # fewer proposals and RoIs than COCO: small images, few objects, a CPU
