@@ -301,26 +301,23 @@ def export_initial_backbone(config: str, out: str, seed: int = 0) -> str:
 def random_init_probes(work_dir: str,
                        data_root: str,
                        seed: int = 0,
-                       cfg_options: Sequence[str] = (),
-                       probe_seeds: Optional[Sequence[int]] = None
-                       ) -> Dict[str, float]:
+                       cfg_options: Sequence[str] = ()) -> Dict[str, float]:
     """Both probes of the random initialisation DetCo's demo pre-training
     starts from with ``seed`` (:func:`export_initial_backbone`): the row
     every pre-training must beat.
 
     Writes ``backbone_init.pth`` and ``probe/`` under ``work_dir``;
-    ``cfg_options`` go to the detector probe, trained once per seed of
-    ``probe_seeds`` (default ``[seed]``). Returns ``dense`` (:func:`dense`),
-    ``probe`` and ``probe_runs`` (:func:`probe_seeds_mean`).
+    ``cfg_options`` go to the detector probe. Returns ``dense``
+    (:func:`dense`) and ``probe`` (the bbox AP of :func:`probe`).
     """
     initial = export_initial_backbone(DETCO_CONFIG,
                                       osp.join(work_dir, 'backbone_init.pth'),
                                       seed)
     return dict(
         dense=dense(data_root, initial),
-        **probe_seeds_mean(
-            osp.join(work_dir, 'probe'), data_root, initial, probe_seeds
-            or [seed], cfg_options))
+        probe=probe(
+            osp.join(work_dir, 'probe'), data_root, initial, seed,
+            cfg_options)['AP'])
 
 
 def export_backbone(checkpoint: str, out: str) -> str:
@@ -417,9 +414,10 @@ def probes_side_by_side(runs: Dict[str, Tuple[Optional[str], int]],
                         cfg_options: Sequence[str] = ()) -> Dict[str, float]:
     """Several frozen-backbone probes (:func:`probe`) at once, one process
     and one thread each, into ``work_dir/probe_NAME`` (output in
-    ``probe_NAME.log``): much of a probe's step is single-threaded (the
-    backward pass of RoIAlign), so two probes side by side take about as
-    long as one with two threads.
+    ``probe_NAME.log``): a probe's small convolutions and matrix products
+    gain little from a second thread, so on 2 cores two one-thread probes
+    side by side finish well before two two-thread probes one after the
+    other (docs/en/demo.md).
 
     Args:
         runs (dict): ``NAME: (BACKBONE, SEED)``, the backbone file (None:

@@ -18,6 +18,9 @@ a running average of the number of positive anchors), in
 proposals with a visible keypoint inside (``visible_keypoint_proposals``),
 :class:`PreciseBNHook` (``TEST.PRECISE_BN``) and
 :class:`DifficultAsGTVOCDataset` (VOC training on the difficult boxes).
+:class:`SeparableRoIExtractor` pools with :class:`SeparableRoIAlign`,
+RoIAlign with a backward pass of matrix products, several times faster on a
+CPU core (the demo detector's).
 """
 from mmdet.registry import HOOKS
 

@@ -268,7 +268,7 @@ def test_frozen_probe_clips_and_stops_on_an_invalid_loss():
     """The probe cannot report AP 0 for a diverged run: its gradients are
     clipped and a non-finite loss stops it."""
     cfg = Config.fromfile(f'{ROOT}/{PROBE_CONFIG}')
-    assert cfg.optim_wrapper.clip_grad == dict(max_norm=35, norm_type=2)
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=10, norm_type=2)
     assert dict(type='CheckInvalidLossHook', interval=1) in cfg.custom_hooks
 
 
