@@ -31,7 +31,8 @@ if BACKEND == 'mmpretrain':
     from mmpretrain.models.utils import (SelfSupDataPreprocessor,
                                          batch_shuffle_ddp,
                                          batch_unshuffle_ddp)
-    from mmpretrain.registry import DATASETS, HOOKS, LOOPS, MODELS, TRANSFORMS
+    from mmpretrain.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOOPS,
+                                     MODELS, TRANSFORMS)
     from mmpretrain.structures import DataSample
 else:
     from mmcls.datasets import BaseDataset
@@ -40,7 +41,8 @@ else:
     from mmcls.models.backbones.resnet import get_expansion
     from mmselfsup.models.algorithms import BaseModel as BaseSelfSupervisor
     from mmselfsup.models.utils import SelfSupDataPreprocessor
-    from mmselfsup.registry import DATASETS, HOOKS, LOOPS, MODELS, TRANSFORMS
+    from mmselfsup.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOOPS,
+                                    MODELS, TRANSFORMS)
     from mmselfsup.structures import SelfSupDataSample as DataSample
     from mmselfsup.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 
@@ -69,8 +71,8 @@ else:
     _drop_missing_registry_locations()
 
 __all__ = [
-    'BACKEND', 'BaseDataset', 'BaseSelfSupervisor', 'DATASETS', 'DataSample',
-    'HOOKS', 'LOOPS', 'MODELS', 'RandomResizedCrop', 'ResNet',
-    'SelfSupDataPreprocessor', 'TRANSFORMS', 'batch_shuffle_ddp',
+    'BACKEND', 'BaseDataset', 'BaseSelfSupervisor', 'DATA_SAMPLERS',
+    'DATASETS', 'DataSample', 'HOOKS', 'LOOPS', 'MODELS', 'RandomResizedCrop',
+    'ResNet', 'SelfSupDataPreprocessor', 'TRANSFORMS', 'batch_shuffle_ddp',
     'batch_unshuffle_ddp', 'get_expansion'
 ]

@@ -90,3 +90,17 @@ def test_resnet50_config_matches_the_spec():
     jigsaw = views.patch_pipeline[-1]
     assert (jigsaw.grid_size, jigsaw.patch_size, jigsaw.shuffle) == (3, 64,
                                                                      True)
+
+
+def test_imagenet_configs_seed_each_sample():
+    """The ImageNet configs draw each sample's augmentations from the seed,
+    the epoch and its index (``docs/en/long_runs.md``); the demo, which
+    replaces the data set, keeps its own (its documented figures)."""
+    for path in CONFIGS:
+        loader = Config.fromfile(path).train_dataloader
+        assert loader.sampler.type == 'EpochSeededSampler', path
+        if 'demo' in osp.basename(path):
+            assert loader.dataset.type == 'CustomDataset', path
+        else:
+            assert loader.dataset.type == 'SampleSeededDataset', path
+            assert loader.dataset.dataset_type == 'ImageNet', path

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Usage: [GPUS=8] [GPUS_PER_NODE=8] tools/slurm_test.sh PARTITION JOB_NAME \
+# Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [PORT=N] \
+#        tools/slurm_test.sh PARTITION JOB_NAME \
 #        CONFIG CHECKPOINT [test.py args]
 # (tools/misc/slurm_launch.sh)
 exec bash "$(dirname "$0")/misc/slurm_launch.sh" "$1" "$2" \

@@ -13,6 +13,10 @@ _base_ = [
 
 custom_imports = dict(imports=['mmdetco'], allow_failed_imports=False)
 
+# fixed view sizes: let cuDNN pick its fastest kernels for each, as the
+# MMPretrain configs do
+env_cfg = dict(cudnn_benchmark=True)
+
 model = dict(
     # MMSelfSup's ResNet counts the stem as stage 0: res2..res5 are 1..4
     # (MMPretrain's 0..3)

@@ -58,7 +58,9 @@ def test_sweep_on_tiny_data(tmp_path):
     assert all(c == '–' for c in pixels[1:8] + pixels[9:])
     assert random_init[8] != '–' and random_init[9] != '–'
     assert all(c == '–' for c in random_init[1:8] + random_init[10:])
-    assert cells[0][2:4] == ['–', '–'] and cells[1][3] == '–'
+    # res5-gg has no local branch: no local terms, no local spread
+    assert cells[0][2:4] == ['–', '–'] and cells[0][5] == '–'
+    assert cells[1][3] == '–'
     assert all(c != '–' for c in cells[1][1:3] + cells[1][4:])
     runs = json.loads((work_dir / 'ablation_sweep.json').read_text())['runs']
     res5, multi = (runs[c[0]][0] for c in cells)
@@ -68,7 +70,8 @@ def test_sweep_on_tiny_data(tmp_path):
         for kind in ('global', 'local')
         for i in range(2, 6)
     }
-    assert 0 < res5['gg'] < 1.5 and 0 <= res5['spread_local']
+    assert 0 < res5['gg'] < 1.5 and 'spread_local' not in res5
+    assert set(res5['health']['spread_ratio']) == {'global_res5'}
     assert 0 <= res5['kNN'] <= 100 and 0 <= res5['AP'] <= 100
     assert 0 < res5['dense'] < 100
     # the shrunk config of each run is kept with it

@@ -2,10 +2,13 @@
 """Every launcher trains the same run: ``tools/train.py``, MMPretrain's own
 ``tools/train.py`` (what ``mim train mmpretrain CONFIG`` runs) and
 ``Runner.from_cfg`` in this process give identical losses and weights, for
-the demo config and its ``*_gpuaug.py`` variant (on CPU tensors)."""
+the demo config and its ``*_gpuaug.py`` variant (on CPU tensors). And
+``tools/dist_train.sh`` picks a free port on one node, and needs the address
+and the port on several."""
 import argparse
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -16,6 +19,8 @@ from mmengine.runner import Runner
 
 from mmdetco.demo import data_root_options, generate_demo_data, read_log
 from ..conftest import ROOT
+from .launch_helpers import (launch_env, rank_dump_config, rank_states,
+                             train_options)
 from .test_train import MMPRETRAIN_TRAIN
 
 CONFIGS = ('configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py',
@@ -64,6 +69,7 @@ def run_in_process(config, work_dir, data_root):
     Runner.from_cfg(cfg).train()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', CONFIGS)
 def test_launchers_train_the_same_run(config, data_root, tmp_path):
     work_dirs = {
@@ -96,3 +102,51 @@ def test_launchers_train_the_same_run(config, data_root, tmp_path):
         assert state.keys() == reference[0].keys()
         for key, value in state.items():
             torch.testing.assert_close(value, reference[0][key], msg=key)
+
+
+@pytest.mark.slow
+def test_single_node_launches_share_a_machine(tmp_path, data_root):
+    """Without PORT, tools/dist_train.sh takes a free port: two 2-process
+    runs at once, while port 29500 (torch's default) is taken, both
+    train."""
+    config = rank_dump_config(tmp_path)
+    with socket.socket() as taken:
+        try:
+            taken.bind(('127.0.0.1', 29500))
+            taken.listen()
+        except OSError:
+            pass  # taken already
+        runs = [
+            subprocess.Popen([
+                'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+                str(tmp_path / f'work{i}'), '--cfg-options',
+                *train_options(data_root, batch=2, epochs=1)
+            ],
+                             cwd=ROOT,
+                             env=launch_env(),
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT,
+                             text=True) for i in (0, 1)
+        ]
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, outputs):
+        assert run.returncode == 0, output[-5000:]
+    for i in (0, 1):
+        assert len(rank_states(tmp_path / f'work{i}', 2)) == 2
+
+
+@pytest.mark.slow
+def test_multi_node_needs_the_address_and_the_port(tmp_path):
+    """Several nodes without MASTER_ADDR or PORT stop before starting,
+    naming both."""
+    for env in (dict(MASTER_ADDR='10.0.0.1'), dict(PORT='29500')):
+        result = subprocess.run(
+            ['bash', 'tools/dist_train.sh', 'config.py', '1'],
+            cwd=ROOT,
+            env=launch_env(NNODES='2', NODE_RANK='1', **env),
+            capture_output=True,
+            text=True,
+            timeout=60)
+        assert result.returncode == 2
+        assert 'NNODES=2 needs MASTER_ADDR' in result.stderr
+        assert 'PORT' in result.stderr

@@ -13,7 +13,7 @@ seeds):
   the levels, as a fraction of chance ``ln(K + 1)`` (``–``: term off);
 - ``spread_global``, ``spread_local``: per branch, the smallest last logged
   embedding spread of any level over the healthy ``1 / sqrt(D)``
-  (0 = collapsed);
+  (0 = collapsed; ``–``: no such branch, as without local terms);
 - ``kNN_init``, ``kNN``: top-1 on the demo objects of the backbone's
   random initialisation (it differs between configs, as the model's size
   changes the random draws) and of the pre-trained backbone;
@@ -94,10 +94,13 @@ def summarise(result: dict, health: dict) -> dict:
         ]
         if values:
             row[term] = round(statistics.mean(values) / chance, 3)
-    for branch in BRANCHES:
-        row[f'spread_{branch}'] = min(
+    for branch in BRANCHES:  # no local figures without a local branch
+        spreads = [
             v for k, v in health['spread_ratio'].items()
-            if k.startswith(f'{branch}_'))
+            if k.startswith(f'{branch}_')
+        ]
+        if spreads:
+            row[f'spread_{branch}'] = min(spreads)
     return row
 
 

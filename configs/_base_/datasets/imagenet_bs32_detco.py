@@ -99,15 +99,20 @@ gpu_aug_data_preprocessor = dict(
             rgb_weights=[w / 0.9999 for w in (0.2989, 0.587, 0.114)]),
         blur=dict(sigma_range=(0.1, 2.0), prob=0.5)))
 
+# Each sample draws its augmentations from a seed of its own (the run's seed,
+# the epoch and its index): the same whichever process or loader worker loads
+# it, so a resumed run draws those of the run it continues
+# (docs/en/long_runs.md).
 train_dataloader = dict(
     batch_size=32,
     num_workers=8,
     drop_last=True,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='EpochSeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(
-        type=dataset_type,
+        type='SampleSeededDataset',
+        dataset_type=dataset_type,
         data_root=data_root,
         split='train',
         pipeline=train_pipeline))

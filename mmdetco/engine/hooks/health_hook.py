@@ -4,12 +4,14 @@ training."""
 from collections import deque
 from typing import Deque, Dict, List, Mapping, Optional, Tuple
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
 from ...models.utils import LOSS_TERMS, healthy_spread
 from ...utils.training_log import figures
+from .logged_iters import logs_after_iter
 
 #: The defaults of the rule: a branch is narrow under ``COLLAPSE_RATIO /
 #: sqrt(D)``, collapsed when also under ``CHANCE_FACTOR`` times chance for
@@ -63,6 +65,16 @@ def collapsed_branches(record: Mapping,
     ]
 
 
+def _on_host(outputs: Mapping) -> Dict[str, float]:
+    """``outputs`` with their tensors read on the host in one transfer."""
+    tensors = {k: v for k, v in outputs.items() if torch.is_tensor(v)}
+    if not tensors:
+        return dict(outputs)
+    values = torch.stack([v.detach().float().mean()
+                          for v in tensors.values()]).tolist()
+    return dict(outputs, **dict(zip(tensors, values)))
+
+
 @HOOKS.register_module()
 class DetCoHealthHook(Hook):
     """Log the health of every branch, and warn when one collapses.
@@ -81,6 +93,16 @@ class DetCoHealthHook(Hook):
     accuracy in %, how often the positive key outranks every queue entry.
     They are logged with the losses.
 
+    They are computed and checked only at the iterations that the logger
+    logs, and "iterations" below means those. At the other iterations the
+    hook also switches off the model's ``log_figures``: the model returns
+    only ``loss`` (which mmengine's ``RuntimeInfoHook`` reads on the host
+    after every iteration) and keeps its other figures on the device; before
+    a logged iteration they are read in one transfer and added to the message
+    hub in their order, so that the logged values and window means of the
+    losses and accuracies are those of every iteration, as before, without a
+    device synchronisation per figure and iteration.
+
     A branch counts as collapsed when its spread stays below
     ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations
     (with the default 0.05, a mean cosine above about 0.997 between the
@@ -96,8 +118,8 @@ class DetCoHealthHook(Hook):
     Args:
         collapse_ratio (float): The collapse threshold, as a fraction of
             ``1 / sqrt(D)``. Defaults to :data:`COLLAPSE_RATIO` (0.05).
-        patience (int): Consecutive iterations under the threshold before the
-            warning. Defaults to :data:`PATIENCE` (10).
+        patience (int): Consecutive (logged) iterations under the threshold
+            before the warning. Defaults to :data:`PATIENCE` (10).
         chance_factor (float): A branch whose mean top-1 accuracy over those
             iterations reaches this multiple of chance is not collapsed.
             Defaults to :data:`CHANCE_FACTOR` (10).
@@ -142,14 +164,36 @@ class DetCoHealthHook(Hook):
                 f'(DetCo), got {type(model).__name__}.')
         model.log_health = True
 
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch=None) -> None:
+        """Switch the model's figures on for a logged iteration, after
+        adding those of the iterations before it to the message hub."""
+        model = self._model(runner)
+        logged = logs_after_iter(runner, batch_idx)
+        if logged:
+            for step in model.pop_unlogged():
+                for name, value in step.items():
+                    runner.message_hub.update_scalar(f'train/{name}', value)
+        model.log_figures = logged
+
+    def after_train(self, runner) -> None:
+        """Return every figure again, and forget those of the iterations
+        after the last logged one."""
+        model = self._model(runner)
+        model.log_figures = True
+        model.pop_unlogged()
+
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch=None,
                          outputs: Optional[dict] = None) -> None:
         """Count the iterations each branch spends under the threshold."""
-        if not outputs:
-            return
+        if not any(name.startswith('spread_') for name in outputs or {}):
+            return  # not a logged iteration
+        outputs = _on_host(outputs)
         model = self._model(runner)
         threshold, min_top1 = collapse_thresholds(model.feat_dim,
                                                   model.queue_len,
@@ -172,7 +216,7 @@ class DetCoHealthHook(Hook):
                 f'iteration {runner.iter + 1}: its embedding spread '
                 f'{value:.2e} has stayed below {threshold:.2e} '
                 f'({self.collapse_ratio} / sqrt({model.feat_dim})) for '
-                f'{self.patience} iterations, i.e. the embeddings of '
+                f'{self.patience} checked iterations, i.e. the embeddings of '
                 'different images point the same way, and its positives '
                 f'outrank the queue for {top1:.2f} % of the queries (chance '
                 f'{min_top1 / self.chance_factor:.2f} %). See '

@@ -1,31 +1,79 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+import atexit
+import multiprocessing
+import os
 import os.path as osp
 import signal
 import sys
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
 
 from ...compat import HOOKS
+from .logged_iters import logs_after_iter
+
+
+class _IgnoreSignals:
+    """A data-loader ``worker_init_fn`` that makes the worker ignore
+    ``signals`` until :meth:`release` (called when the training process
+    exits), then calls ``worker_init_fn`` (picklable, for workers that are
+    spawned).
+
+    Released, a worker ends on the signal as by default: the training
+    process's exit stops its workers with ``SIGTERM``, and waits for them.
+    """
+
+    def __init__(self, signals: Sequence[str],
+                 worker_init_fn: Optional[Callable]) -> None:
+        self.signals = tuple(signals)
+        self.worker_init_fn = worker_init_fn
+        self._released = multiprocessing.Event()
+
+    def release(self) -> None:
+        """Let the workers end on the signals again."""
+        self._released.set()
+
+    def _handle(self, signum, frame) -> None:
+        if self._released.is_set():
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    def __call__(self, worker_id: int) -> None:
+        for name in self.signals:
+            signal.signal(getattr(signal, name), self._handle)
+        if self.worker_init_fn is not None:
+            self.worker_init_fn(worker_id)
 
 
 @HOOKS.register_module()
 class PreemptionHook(Hook):
-    """Stop cleanly on a pre-emption signal: finish the iteration, write a
-    checkpoint, exit.
+    """Stop cleanly on a pre-emption signal: at the next logged iteration,
+    write a checkpoint, exit.
 
     On any of ``signals`` (by default ``SIGTERM``, which schedulers send
     before they kill a job, and ``SIGUSR1``, what slurm's ``--signal=USR1@N``
-    sends ``N`` seconds before the time limit), the current iteration is
-    finished; then every process agrees to stop, ``iter_{N}.pth`` is written
-    (with the optimizer, schedulers, queues and, with
-    :class:`RNGStateHook`, the random generators) and recorded as the work
+    sends ``N`` seconds before the time limit), training goes on to the next
+    iteration that the logger logs (at most ``default_hooks.logger.interval``
+    iterations: the processes agree with an all-reduce and a read on the
+    host, a synchronisation this hook does only there); then every process
+    agrees to stop, ``iter_{N}.pth`` is written (with the optimizer,
+    schedulers, queues and, with :class:`RNGStateHook`, the random
+    generators) and recorded as the work
     directory's last checkpoint, a log line says so, and the process exits
     with ``exit_code``. ``--resume`` then continues from that iteration
     (with :class:`ResumableEpochBasedTrainLoop`, inside the epoch), as if
     nothing had happened: at most the interrupted iteration's time is lost.
+
+    The training data loader's workers ignore ``signals``: a signal sent to
+    the whole process group (as slurm and Kubernetes send ``SIGTERM``)
+    would otherwise kill them, and the training process would stop on
+    their death before it writes the checkpoint. They end with it (when the
+training process exits, normally, pre-empted or on an error).
+
+    Leave the scheduler the time of ``interval`` iterations and a checkpoint
+    between the signal and the kill.
 
     Args:
         signals (Sequence[str]): Names of the signals to handle.
@@ -50,16 +98,26 @@ class PreemptionHook(Hook):
         self.received = signal.Signals(signum).name
 
     def before_train(self, runner) -> None:
-        """Install the signal handlers."""
+        """Install the signal handlers; make the training data loader's
+        workers ignore the signals."""
         for name in self.signals:
             signal.signal(getattr(signal, name), self._handle)
+        loader = runner.train_loop.dataloader
+        if not isinstance(loader.worker_init_fn, _IgnoreSignals):
+            loader.worker_init_fn = _IgnoreSignals(self.signals,
+                                                   loader.worker_init_fn)
+            # before multiprocessing's own exit handler stops the workers
+            atexit.register(loader.worker_init_fn.release)
 
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        """Checkpoint and exit if any process received a signal."""
+        """Checkpoint and exit if any process received a signal (checked
+        at the iterations the logger logs)."""
+        if not logs_after_iter(runner, batch_idx):
+            return
         stop = torch.tensor([float(self.received is not None)])
         all_reduce(stop, op='max')  # in place; a no-op in one process
         if not stop.item():

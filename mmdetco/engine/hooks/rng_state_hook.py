@@ -11,7 +11,11 @@ from ...compat import HOOKS
 
 def get_rng_state() -> dict:
     """The states of Python's, NumPy's and torch's global generators, in
-    types that ``torch.load(weights_only=True)`` reads."""
+    types that ``torch.load(weights_only=True)`` reads.
+
+    Of the CUDA generators, only the current device's is saved (``cuda``):
+    the one this process draws from, whatever number of devices it sees.
+    """
     _, keys, pos, has_gauss, cached = np.random.get_state()
     state = dict(
         python=random.getstate(),
@@ -22,20 +26,30 @@ def get_rng_state() -> dict:
             cached_gaussian=float(cached)),
         torch=torch.get_rng_state())
     if torch.cuda.is_available():
-        state['cuda'] = torch.cuda.get_rng_state_all()
+        state['cuda'] = torch.cuda.get_rng_state()
     return state
 
 
 def set_rng_state(state: dict) -> None:
-    """Restore the generators from :func:`get_rng_state`'s output."""
+    """Restore the generators from :func:`get_rng_state`'s output.
+
+    The states may lie on any device (``Runner.resume`` maps a checkpoint
+    to the GPU): they are copied to the CPU, where the generators take them.
+    The CUDA state goes to the current device only; a list of states (one
+    per device, as checkpoints of earlier versions hold them) restores its
+    first.
+    """
     random.setstate(state['python'])
     numpy = state['numpy']
     np.random.set_state(
-        ('MT19937', numpy['keys'].numpy().astype(np.uint32), numpy['pos'],
-         numpy['has_gauss'], numpy['cached_gaussian']))
-    torch.set_rng_state(state['torch'])
-    if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+        ('MT19937', numpy['keys'].cpu().numpy().astype(np.uint32),
+         numpy['pos'], numpy['has_gauss'], numpy['cached_gaussian']))
+    torch.set_rng_state(state['torch'].cpu())
+    cuda = state.get('cuda')
+    if cuda is not None and torch.cuda.is_available():
+        if isinstance(cuda, (list, tuple)):
+            cuda = cuda[0]
+        torch.cuda.set_rng_state(cuda.cpu())
 
 
 @HOOKS.register_module()
@@ -54,10 +68,14 @@ class RNGStateHook(Hook):
 
     What this covers: the generators of the training process. Data-loader
     workers (``num_workers > 0``) hold their own, seeded by mmengine from
-    the seed, the rank and the worker id: a resumed run's workers start
-    their streams anew, so its augmentations are different (equally
-    distributed) draws. Under DDP only rank 0 writes the checkpoint, and
-    its generator states are restored on every rank.
+    the seed, the rank and the worker id, which a resumed run's workers
+    start anew. The ImageNet configs' data set, :class:`SampleSeededDataset`
+    (with :class:`EpochSeededSampler`), seeds each sample's augmentations
+    from the seed, the epoch and its index instead, so a resumed run draws
+    the same ones with workers too; with another data set its workers draw
+    different (equally distributed) augmentations. Under DDP only rank 0
+    writes the checkpoint, and its generator states are restored on every
+    rank (the CUDA one to each rank's own device).
     """
 
     priority = 'LOWEST'

@@ -7,6 +7,7 @@ import torch
 import torch.distributed as dist
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
+from mmengine.optim import AmpOptimWrapper
 
 
 class DivergenceGuard:
@@ -24,21 +25,51 @@ class DivergenceGuard:
     step into a copy kept for the run (one more copy of the buffers in
     memory, e.g. 256 MB for the ResNet-50 configs, most of it the queues).
 
+    Under fp16 (an ``AmpOptimWrapper`` of dtype ``float16`` with a dynamic
+    loss scale), whose loss scaler skips the steps that overflow, up to
+    ``max_skipped_steps`` consecutive non-finite steps are skipped instead:
+    the buffers are put back, the scale is backed off as the scaler does
+    (times its ``backoff_factor``), a warning is logged and :attr:`skipped`
+    is set; the next one stops the run as above. bf16 and fp32 runs stop at
+    the first.
+
     :class:`ResumableEpochBasedTrainLoop`, the loop of every mmdetco
     pre-training config, runs each iteration in :meth:`step`, so every
     launcher gets this behaviour.
 
     Args:
         runner (Runner): The runner whose model is guarded.
+        max_skipped_steps (int): Under fp16 with a dynamic loss scale, the
+            number of consecutive non-finite steps skipped before the run
+            stops. Defaults to 20.
     """
 
-    def __init__(self, runner) -> None:
+    def __init__(self, runner, max_skipped_steps: int = 20) -> None:
         self.runner = runner
         model = runner.model
         self.model = model.module if is_model_wrapper(model) else model
         self._handle = self.model.register_forward_hook(self._check)
         self._buffers = list(self.model.buffers())
         self._saved = [buffer.clone() for buffer in self._buffers]
+        self.max_skipped_steps = max_skipped_steps
+        self._scaler = self._dynamic_fp16_scaler(
+            getattr(runner, 'optim_wrapper', None))
+        #: whether the last :meth:`step` was skipped (fp16)
+        self.skipped = False
+        self._consecutive = 0
+
+    @staticmethod
+    def _dynamic_fp16_scaler(optim_wrapper):
+        """The loss scaler of an fp16 ``AmpOptimWrapper`` with a dynamic
+        scale, else None."""
+        if not isinstance(optim_wrapper, AmpOptimWrapper):
+            return None
+        scaler = optim_wrapper.loss_scaler
+        fp16 = optim_wrapper.cast_dtype in (None, torch.float16)
+        dynamic = optim_wrapper._scale_update_param is None
+        if fp16 and dynamic and scaler.is_enabled():
+            return scaler
+        return None
 
     def remove(self) -> None:
         """Remove the forward hook."""
@@ -67,10 +98,22 @@ class DivergenceGuard:
             f'{", ".join(bad) or "none here (another process diverged)"}. '
             'The weights were not updated.')
 
+    def _back_off(self) -> str:
+        """Multiply the loss scale by the scaler's ``backoff_factor`` and
+        restart its growth count, as ``GradScaler.update`` does after a
+        skipped step; the change, in words."""
+        state = self._scaler.state_dict()
+        old = state['scale']
+        state.update(scale=old * state['backoff_factor'], _growth_tracker=0)
+        self._scaler.load_state_dict(state)
+        return f'{old:g} -> {state["scale"]:g}'
+
     @contextmanager
     def step(self) -> Iterator[None]:
         """Run one training iteration; on ``FloatingPointError`` restore
-        the buffers and save ``diverged_iter_N.pth``."""
+        the buffers, then skip the step (fp16, see above) or save
+        ``diverged_iter_N.pth`` and let the error through."""
+        self.skipped = False
         with torch.no_grad():
             for buffer, saved in zip(self._buffers, self._saved):
                 saved.copy_(buffer)
@@ -81,10 +124,27 @@ class DivergenceGuard:
                 for buffer, saved in zip(self._buffers, self._saved):
                     buffer.copy_(saved)
             runner = self.runner
+            if (self._scaler is not None
+                    and self._consecutive < self.max_skipped_steps):
+                self._consecutive += 1
+                self.skipped = True
+                runner.logger.warning(
+                    f'{error}\nfp16: skipped iteration {runner.iter} as the '
+                    f'loss scaler would; loss scale {self._back_off()} '
+                    f'({self._consecutive} of at most '
+                    f'{self.max_skipped_steps} consecutive skipped steps).')
+                return
             name = f'diverged_iter_{runner.iter}.pth'
-            runner.save_checkpoint(runner.work_dir, name)
+            runner.save_checkpoint(
+                runner.work_dir,
+                name,
+                meta=dict(epoch=runner.epoch, iter=runner.iter))
+            skipped = (f' after {self._consecutive} consecutive skipped '
+                       'steps' if self._consecutive else '')
             runner.logger.error(
-                f'{error}\nStopped at iteration {runner.iter}; the last good '
-                f'state is {osp.join(runner.work_dir, name)} (resume from it '
+                f'{error}\nStopped at iteration {runner.iter}{skipped}; the '
+                'last good state is '
+                f'{osp.join(runner.work_dir, name)} (resume from it '
                 'with --resume PATH, e.g. with a lower learning rate).')
             raise
+        self._consecutive = 0

@@ -1,12 +1,25 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-from typing import Iterable
+from typing import Iterable, List, Optional, Tuple
 
 import torch
-from mmengine.runner import EpochBasedTrainLoop
+from mmengine.dist import get_world_size
+from mmengine.runner import EpochBasedTrainLoop, find_latest_checkpoint
 from torch.utils.data import DataLoader
 
 from ...compat import LOOPS
 from .divergence_guard import DivergenceGuard
+
+#: the message hub's record (so every checkpoint's) of the data layout
+BATCH_KEY = 'train_batch'
+
+
+def _processes(count: int) -> str:
+    return f'{count} process' + ('es' if count != 1 else '')
+
+
+class ResumeMismatchError(RuntimeError):
+    """A checkpoint cannot be resumed exactly with this run's processes and
+    batch size."""
 
 
 @LOOPS.register_module()
@@ -21,25 +34,114 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     the sampler is seeded with the epoch) and iterates only the rest,
     without loading the skipped images.
 
+    Every checkpoint records the number of processes and the batch size
+    per process (the message hub's ``train_batch``). A run resumes only
+    with the same global batch (processes x batch size): then the samples
+    trained and the schedule are those of the interrupted run, however the
+    processes are counted. Otherwise it stops before training, with
+    :class:`ResumeMismatchError` naming both and the ways out.
+
     It also runs every iteration under a :class:`DivergenceGuard`: a step
     whose loss is not finite stops the run before the optimizer step, with
     the non-finite terms named and the last good state saved as
-    ``diverged_iter_N.pth``. Otherwise it is :class:`EpochBasedTrainLoop`.
+    ``diverged_iter_N.pth``; under fp16 with a dynamic loss scale, up to
+    ``max_skipped_steps`` consecutive such steps are skipped instead, as
+    the loss scaler skips them. Otherwise it is
+    :class:`EpochBasedTrainLoop`.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader or dict): The training data loader.
+        max_epochs (int): The number of epochs.
+        val_begin (int): The epoch that begins validating. Defaults to 1.
+        val_interval (int): Validation interval. Defaults to 1.
+        dynamic_intervals (list[tuple[int, int]], optional): Epochs from
+            which the validation interval changes. Defaults to None.
+        max_skipped_steps (int): Under fp16 with a dynamic loss scale, the
+            number of consecutive non-finite steps that are skipped before
+            the run stops (``train_cfg.max_skipped_steps``). Defaults to 20.
     """
+
+    def __init__(self,
+                 runner,
+                 dataloader,
+                 max_epochs: int,
+                 val_begin: int = 1,
+                 val_interval: int = 1,
+                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
+                 max_skipped_steps: int = 20) -> None:
+        super().__init__(runner, dataloader, max_epochs, val_begin,
+                         val_interval, dynamic_intervals)
+        self.max_skipped_steps = max_skipped_steps
 
     def run(self) -> torch.nn.Module:
         """Train, with the model's loss checked at every iteration."""
-        self._guard = DivergenceGuard(self.runner)
+        self._check_resume()
+        self.runner.message_hub.update_info(
+            BATCH_KEY,
+            dict(
+                world_size=get_world_size(),
+                batch_size=self.dataloader.batch_size))
+        self._guard = DivergenceGuard(
+            self.runner, max_skipped_steps=self.max_skipped_steps)
         try:
             return super().run()
         finally:
             self._guard.remove()
 
-    def run_iter(self, idx: int, data_batch) -> None:
-        """One iteration, stopped before its optimizer step if the loss
-        is not finite."""
-        with self._guard.step():
-            super().run_iter(idx, data_batch)
+    def _resumed_from(self) -> Optional[str]:
+        """The checkpoint this run resumed from, as ``load_or_resume``
+        found it."""
+        runner = self.runner
+        return runner._load_from or find_latest_checkpoint(runner.work_dir)
+
+    def _check_resume(self) -> None:
+        """Raise :class:`ResumeMismatchError` if a resumed checkpoint was
+        written with another global batch, or (a checkpoint without the
+        record) if its iteration is not inside this run's epoch."""
+        if self._iter == 0:
+            return
+        saved = self.runner.message_hub.get_info(BATCH_KEY)
+        world_size, batch_size = get_world_size(), self.dataloader.batch_size
+        if saved is not None:
+            was_world, was_batch = saved['world_size'], saved['batch_size']
+            was, now = was_world * was_batch, world_size * batch_size
+            if now != was:
+                ways = [f'Resume with {_processes(was_world)}']
+                if was % world_size == 0:
+                    ways.append(
+                        f'set train_dataloader.batch_size={was // world_size}'
+                        f' so that {world_size} x {was // world_size} = '
+                        f'{was_world} x {was_batch}')
+                ways.append('start a new schedule from these weights with '
+                            f'load_from={self._resumed_from()} (without '
+                            '--resume)')
+                raise ResumeMismatchError(
+                    f'Cannot resume from {self._resumed_from()}: it was '
+                    f'written by {_processes(was_world)} x batch size '
+                    f'{was_batch} (global batch {was}) and this run is '
+                    f'{_processes(world_size)} x batch size {batch_size} '
+                    f'(global batch {now}), so it would skip other samples '
+                    'than were trained and change the schedule. '
+                    f'{", or ".join(ways)}. Nothing was '
+                    'trained; the checkpoint is unchanged.')
+            if world_size != was_world:
+                self.runner.logger.info(
+                    f'Resuming with the same global batch: {world_size} x '
+                    f'{batch_size} = {was_world} x {was_batch} (processes x '
+                    'batch size).')
+        length = len(self.dataloader)
+        done = self._iter - self._epoch * length
+        if not 0 <= done <= length:
+            raise ResumeMismatchError(
+                f'Cannot resume from {self._resumed_from()} at iteration '
+                f'{self._iter} (epoch {self._epoch + 1}): this run has '
+                f'{length} iterations an epoch, so it would skip {done} '
+                'batches of it. The checkpoint was written with another '
+                'number of processes, batch size or data set: resume with '
+                'those, or start a new schedule from these weights with '
+                f'load_from={self._resumed_from()} (without --resume). '
+                'Nothing was trained; the checkpoint is unchanged.')
 
     def _batches(self, done: int) -> Iterable:
         """The data loader of this epoch, less its first ``done`` batches."""
@@ -72,3 +174,17 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
             self.run_iter(idx, data_batch)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
+
+    def run_iter(self, idx: int, data_batch) -> None:
+        """One iteration, stopped before its optimizer step if the loss
+        is not finite; a step skipped under fp16 still counts."""
+        with self._guard.step():
+            super().run_iter(idx, data_batch)
+        if self._guard.skipped:
+            # as a step the loss scaler skips: the schedule goes on
+            self.runner.call_hook(
+                'after_train_iter',
+                batch_idx=idx,
+                data_batch=data_batch,
+                outputs=None)
+            self._iter += 1

@@ -1,8 +1,13 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+import os
+
 import torch
 import torch.distributed as dist
+from mmengine.dist import init_dist
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+from ...utils.slurm_env import slurm_dist_env
 
 
 # mmengine's root registry: `RUNNERS.build(cfg)` looks `runner_type` up there,
@@ -19,6 +24,12 @@ class CPUDistributedRunner(Runner):
     the launcher's environment instead (mmengine then skips its own
     initialisation) and wraps the model with ``device_ids=None``. With a
     GPU, or without a launcher, it is :class:`Runner`.
+
+    A slurm task (``--launcher slurm``) is set up as ``torch.distributed.run``
+    sets up its processes, from the slurm variables
+    (:func:`~mmdetco.utils.slurm_env.slurm_dist_env`): mmengine's own
+    slurm set-up selects GPU ``SLURM_LOCALID``, which does not exist when
+    each task sees only its own GPU, and takes port 29500 for every job.
 
     The DetCo configs select it with ``runner_type = 'CPUDistributedRunner'``
     (``configs/_base_/default_runtime.py``), so ``tools/train.py``, MIM's and
@@ -38,14 +49,21 @@ class CPUDistributedRunner(Runner):
     def setup_env(self, env_cfg: dict) -> None:
         """Initialise the CPU process group, then set up as
         :class:`Runner` does."""
-        if self._on_cpu_processes() and not dist.is_initialized():
-            backend = env_cfg.get('dist_cfg', {}).get('backend')
-            if backend != 'gloo':
-                raise ValueError(
-                    'Distributed training without a GPU needs the gloo '
-                    f'backend, but env_cfg.dist_cfg.backend is {backend!r}: '
-                    'pass --cfg-options env_cfg.dist_cfg.backend=gloo.')
-            dist.init_process_group(backend='gloo')
+        if self.distributed and not dist.is_initialized():
+            if self.launcher == 'slurm':
+                os.environ.update(
+                    slurm_dist_env(os.environ, torch.cuda.device_count()))
+            if self._on_cpu_processes():
+                backend = env_cfg.get('dist_cfg', {}).get('backend')
+                if backend != 'gloo':
+                    raise ValueError(
+                        'Distributed training without a GPU needs the gloo '
+                        'backend, but env_cfg.dist_cfg.backend is '
+                        f'{backend!r}: pass --cfg-options '
+                        'env_cfg.dist_cfg.backend=gloo.')
+                dist.init_process_group(backend='gloo')
+            elif self.launcher == 'slurm':
+                init_dist('pytorch', **env_cfg.get('dist_cfg', {}))
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):

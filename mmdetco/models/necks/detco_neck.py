@@ -57,6 +57,10 @@ class DetCoNeck(BaseModule):
             or ``'default'`` (PyTorch's initialisation of ``nn.Linear``).
             ``'global'`` needs the same hidden width for both MLPs of a
             level or a wider local one. Defaults to ``'global'``.
+        with_local (bool): Build the local MLPs. ``False`` builds none (for
+            loss terms without local embeddings; :class:`DetCo` sets it from
+            its head's ``loss_terms``): :meth:`forward` then returns no
+            local embeddings. Defaults to True.
         init_cfg (dict or list[dict], optional): Initialization config dict.
             Defaults to None.
     """
@@ -70,6 +74,7 @@ class DetCoNeck(BaseModule):
                  num_patches: int = 9,
                  scale_local_input: bool = True,
                  local_init: str = 'global',
+                 with_local: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg)
         in_channels = tuple(in_channels)
@@ -95,13 +100,15 @@ class DetCoNeck(BaseModule):
         self.local_input_scale = num_patches**-0.5 if scale_local_input \
             else 1.
         self.local_init = local_init
+        self.with_local = with_local
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.global_mlps = nn.ModuleList(
             _mlp(c, h, out_channels)
             for c, h in zip(in_channels, hid_channels))
         self.local_mlps = nn.ModuleList(
             _mlp(num_patches * c, h, out_channels)
-            for c, h in zip(in_channels, local_hid_channels))
+            for c, h in zip(in_channels, local_hid_channels)
+            if with_local)
 
     @staticmethod
     def _per_level(value: Optional[Union[int, Sequence[int]]],
@@ -182,6 +189,10 @@ class DetCoNeck(BaseModule):
             List[torch.Tensor]: One L2-normalised ``(N, out_channels)``
             embedding per level.
         """
+        if not self.with_local:
+            raise RuntimeError(
+                'DetCoNeck was built with with_local=False: it has no local '
+                'MLPs to project patch features with.')
         self._check_levels(feats, 'local')
         outs = []
         for mlp, x in zip(self.local_mlps, feats):
@@ -196,14 +207,28 @@ class DetCoNeck(BaseModule):
         return outs
 
     def forward(
-        self, global_feats: Sequence[torch.Tensor],
-        local_feats: Sequence[torch.Tensor]
+        self,
+        global_feats: Sequence[torch.Tensor],
+        local_feats: Optional[Sequence[torch.Tensor]] = None
     ) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
         """Project global and local features.
 
+        Args:
+            global_feats (Sequence[torch.Tensor]): See
+                :meth:`forward_global`.
+            local_feats (Sequence[torch.Tensor], optional): See
+                :meth:`forward_local`; ``None`` (and required so) without
+                local MLPs. Defaults to None.
+
         Returns:
             Tuple[List[torch.Tensor], List[torch.Tensor]]: The global and the
-            local embeddings, one ``(N, out_channels)`` tensor per level.
+            local embeddings, one ``(N, out_channels)`` tensor per level;
+            no local ones without local MLPs.
         """
-        return self.forward_global(global_feats), self.forward_local(
-            local_feats)
+        if self.with_local != (local_feats is not None):
+            raise ValueError(
+                f'DetCoNeck(with_local={self.with_local}) got '
+                f'{"no" if local_feats is None else "local"} patch features;'
+                ' pass them exactly when the neck has local MLPs.')
+        local = self.forward_local(local_feats) if self.with_local else []
+        return self.forward_global(global_feats), local

@@ -5,14 +5,18 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.dist import all_gather
-from mmengine.model import ExponentialMovingAverage
 
-from ...compat import (MODELS, BaseSelfSupervisor, DataSample,
-                       batch_shuffle_ddp, batch_unshuffle_ddp)
+from ...compat import MODELS, BaseSelfSupervisor, DataSample
 from ...utils import figure_key, split_views
-from ..utils import embedding_spread, positive_cosine
+from ..utils import (LOSS_TERMS, ForeachEMA, embedding_spread, positive_cosine,
+                     shuffle_batch, unshuffle_batch)
 
 Embeddings = Tuple[List[torch.Tensor], List[torch.Tensor]]
+
+
+def _uses_local(loss_terms) -> bool:
+    """Whether any of ``loss_terms`` has local queries or keys."""
+    return any('l' in LOSS_TERMS.get(term, '') for term in loss_terms)
 
 
 @MODELS.register_module()
@@ -28,10 +32,18 @@ class DetCo(BaseSelfSupervisor):
     ``queue_global``, ``queue_local`` and ``queue_ptr``). The design and its
     decisions: docs/en/algorithm.md.
 
+    The local branch (the neck's local MLPs, the backbone pass of the patch
+    sets, the local keys and queue) exists only when a loss term of the head
+    uses it (``ll`` or ``lg``): DetCo sets the neck's ``with_local`` from
+    ``head.loss_terms``, so ``loss_terms=('gg', )`` trains a multi-level MoCo
+    v2 with no unused parameter (which DDP would refuse), and
+    ``queue_local`` has 0 levels.
+
     Args:
         backbone (dict): Config dict of a backbone that returns one feature
             map per level, e.g. ResNet with ``out_indices=(0, 1, 2, 3)``.
-        neck (dict): Config dict of :class:`DetCoNeck`.
+        neck (dict): Config dict of :class:`DetCoNeck`; its ``with_local``
+            is set from the head's ``loss_terms``.
         head (dict): Config dict of :class:`DetCoHead`.
         queue_len (int): Number of keys in each queue, a multiple of the
             global batch size. Defaults to 65536.
@@ -44,11 +56,13 @@ class DetCo(BaseSelfSupervisor):
         channels_last (bool): Keep the backbone weights and the views in the
             ``channels_last`` memory format. Defaults to False.
         compile (bool | dict): ``torch.compile`` the backbones and necks of
-            both encoders in place; a dict is passed as its arguments.
-            Defaults to False.
+            both encoders for the training step (the modules, their state
+            dict and their other callers stay as they are); a dict is passed
+            as its arguments. Defaults to False.
         log_health (bool): Also return the ``spread_{kind}_{level}`` and
             ``poscos_{kind}_{level}`` figures of the queries
-            (:class:`DetCoHealthHook` switches it on). Defaults to False.
+            (:class:`DetCoHealthHook` switches it on) at the steps that
+            return their figures (``log_figures``). Defaults to False.
         pretrained (str, optional): The pretrained checkpoint path.
             Defaults to None.
         data_preprocessor (dict, optional): The config of the data
@@ -79,7 +93,7 @@ class DetCo(BaseSelfSupervisor):
                 f'm, pass 1 - m.')
         super().__init__(
             backbone=backbone,
-            neck=neck,
+            neck=self._neck_with_local(neck, head),
             head=head,
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
@@ -89,31 +103,62 @@ class DetCo(BaseSelfSupervisor):
             raise ValueError(
                 f'DetCo: the neck projects {num_levels} levels but the head '
                 f'has {len(self.head.levels)} `levels` {self.head.levels}.')
+        self.with_local = self.neck.with_local
+        if self.with_local != _uses_local(self.head.loss_terms):
+            raise ValueError(
+                f'DetCo: the head\'s loss_terms {self.head.loss_terms} and '
+                f'the neck\'s with_local={self.with_local} disagree.')
         self.num_patches = self.neck.num_patches
         self.symmetric = symmetric
         self.log_health = log_health
+        #: whether this step returns its figures (:meth:`parse_losses`)
+        self.log_figures = True
+        self._unlogged: List[Tuple[Tuple[str, ...], torch.Tensor]] = []
         self.queue_len = queue_len
         self.feat_dim = feat_dim
         self.channels_last = channels_last
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
 
-        self.encoder_k = ExponentialMovingAverage(
+        self.encoder_k = ForeachEMA(
             nn.Sequential(self.backbone, self.neck), momentum)
+        #: ``(module, its torch.compile'd callable)`` of the encoders, for
+        #: the training step (:meth:`_encode`); other callers (the hooks'
+        #: kNN and BN statistics passes) run the modules eagerly
+        self._compiled: List[Tuple[nn.Module, nn.Module]] = []
         if compile:
             options = compile if isinstance(compile, dict) else {}
-            for module in (self.backbone, self.neck, *self.encoder_k.module):
-                module.compile(**options)
+            self._compiled = [(module, torch.compile(module, **options))
+                              for module in (self.backbone, self.neck,
+                                             *self.encoder_k.module)]
 
         for kind in ('global', 'local'):
-            queue = torch.randn(num_levels, feat_dim, queue_len)
+            levels = num_levels if kind == 'global' or self.with_local else 0
+            queue = torch.randn(levels, feat_dim, queue_len)
             self.register_buffer(f'queue_{kind}',
                                  nn.functional.normalize(queue, dim=1))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
 
+    @staticmethod
+    def _neck_with_local(neck: dict, head: dict) -> dict:
+        """``neck`` with ``with_local`` set: whether a loss term of ``head``
+        uses local embeddings."""
+        # DetCoHead's default: every term
+        terms = tuple(head.get('loss_terms', LOSS_TERMS))
+        uses_local = _uses_local(terms)
+        if neck.get('with_local', uses_local) != uses_local:
+            raise ValueError(
+                f'DetCo: model.neck.with_local={neck["with_local"]}, but the '
+                f'head\'s loss_terms {terms} use '
+                f'{"" if uses_local else "no "}local embeddings; leave '
+                '`with_local` out of the neck config: DetCo sets it from '
+                '`model.head.loss_terms`.')
+        return dict(neck, with_local=uses_local)
+
     def embed(self, inputs: List[torch.Tensor]) -> Embeddings:
         """The query encoder's global and local embeddings of global view 1
-        and patch set 1: one ``(N, feat_dim)`` tensor per level each."""
+        and patch set 1: one ``(N, feat_dim)`` tensor per level each (no
+        local ones without the local branch)."""
         images, patches = self._split_views(inputs)
         return self._encode(
             nn.Sequential(self.backbone, self.neck), images[0], patches[0])
@@ -132,26 +177,34 @@ class DetCo(BaseSelfSupervisor):
 
     def _encode(self, encoder: nn.Sequential, image: torch.Tensor,
                 patches: torch.Tensor) -> Embeddings:
-        """Embed a global view and a patch set with backbone + neck."""
-        backbone, neck = encoder
-        patches = patches.flatten(0, 1)
+        """Embed a global view and a patch set with backbone + neck; without
+        the local branch the patches are not embedded (no local
+        embeddings)."""
+        backbone, neck = (
+            next((c for m, c in self._compiled if m is module), module)
+            for module in encoder)
         if self.channels_last:
             image = image.contiguous(memory_format=torch.channels_last)
+        if not self.with_local:
+            return neck(backbone(image))
+        patches = patches.flatten(0, 1)
+        if self.channels_last:
             patches = patches.contiguous(memory_format=torch.channels_last)
-        global_feats = backbone(image)
-        local_feats = backbone(patches)
-        return neck(global_feats, local_feats)
+        return neck(backbone(image), backbone(patches))
 
     @torch.no_grad()
     def _encode_keys(self, image: torch.Tensor,
                      patches: torch.Tensor) -> Embeddings:
         """Embed with the key encoder, shuffling the batch across GPUs so
-        that BN statistics do not leak information (shuffle BN)."""
-        image, image_unshuffle = batch_shuffle_ddp(image)
-        patches, patches_unshuffle = batch_shuffle_ddp(patches)
+        that BN statistics do not leak information (shuffle BN); each process
+        receives only the samples it keeps (:func:`shuffle_batch`); the
+        unshuffles follow each shuffle's plan, reading nothing on the host."""
+        image, image_plan = shuffle_batch(image)
+        if self.with_local:  # else no patch embeddings (nor k_local)
+            patches, patches_plan = shuffle_batch(patches)
         k_global, k_local = self._encode(self.encoder_k.module, image, patches)
-        k_global = [batch_unshuffle_ddp(k, image_unshuffle) for k in k_global]
-        k_local = [batch_unshuffle_ddp(k, patches_unshuffle) for k in k_local]
+        k_global = [unshuffle_batch(k, image_plan) for k in k_global]
+        k_local = [unshuffle_batch(k, patches_plan) for k in k_local]
         return k_global, k_local
 
     @torch.no_grad()
@@ -160,7 +213,7 @@ class DetCo(BaseSelfSupervisor):
         """Replace the oldest keys of every queue with the gathered keys."""
         keys = [
             torch.cat(all_gather(torch.stack(k)), dim=1)
-            for k in (k_global, k_local)
+            for k in (k_global, k_local) if k  # no k_local: no local branch
         ]
         batch_size = keys[0].shape[1]
         if self.queue_len % batch_size:
@@ -168,10 +221,15 @@ class DetCo(BaseSelfSupervisor):
                 f'DetCo: `queue_len` ({self.queue_len}) must be a multiple '
                 f'of the number of keys enqueued per step ({batch_size} = '
                 'global batch size).')
-        ptr = int(self.queue_ptr)
-        self.queue_global[:, :, ptr:ptr + batch_size] = keys[0].transpose(1, 2)
-        self.queue_local[:, :, ptr:ptr + batch_size] = keys[1].transpose(1, 2)
-        self.queue_ptr[0] = (ptr + batch_size) % self.queue_len
+        # the slots are computed on the device: the pointer is never read
+        # on the host (ptr + batch_size <= queue_len, see above)
+        slots = self.queue_ptr + torch.arange(
+            batch_size, device=self.queue_ptr.device)
+        queues = (self.queue_global, self.queue_local)
+        for queue, kind_keys in zip(queues[:len(keys)], keys):
+            queue.index_copy_(2, slots,
+                              kind_keys.transpose(1, 2).to(queue.dtype))
+        self.queue_ptr.add_(batch_size).remainder_(self.queue_len)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -207,7 +265,7 @@ class DetCo(BaseSelfSupervisor):
             k_global, k_local = keys[k]
             loss = self.head.loss(q_global, k_global, q_local, k_local,
                                   *queues)
-            if self.log_health:
+            if self.log_health and self.log_figures:
                 loss.update(
                     self._health({
                         'global': (q_global, k_global),
@@ -247,7 +305,33 @@ class DetCo(BaseSelfSupervisor):
         every ``*loss*`` key, as :meth:`BaseModel.parse_losses` does, would
         count them twice.
 
+        With ``log_figures`` off (:class:`DetCoHealthHook`, at the
+        iterations that are not logged) only ``loss`` is returned; the other
+        values stay on the device until :meth:`pop_unlogged`.
         """
         log_vars = OrderedDict(
             (name, value.mean()) for name, value in losses.items())
+        if not self.log_figures:
+            names = tuple(name for name in log_vars if name != 'loss')
+            if names:
+                values = [log_vars[name].detach().float() for name in names]
+                self._unlogged.append((names, torch.stack(values)))
+            log_vars = OrderedDict(loss=log_vars['loss'])
         return log_vars['loss'], log_vars
+
+    def pop_unlogged(self) -> List[Dict[str, float]]:
+        """The values of the steps that did not return them, oldest first,
+        read from the device in one transfer; they are then forgotten.
+
+        Returns:
+            list[dict]: One ``{name: value}`` per step.
+        """
+        if not self._unlogged:
+            return []
+        values = torch.cat([row for _, row in self._unlogged]).tolist()
+        steps, start = [], 0
+        for names, _ in self._unlogged:
+            steps.append(dict(zip(names, values[start:start + len(names)])))
+            start += len(names)
+        self._unlogged = []
+        return steps

@@ -142,3 +142,20 @@ def test_errors_name_the_mismatch():
         neck.forward_local(
             [torch.randn(10, 8, 2, 2),
              torch.randn(10, 16, 1, 1)])
+
+
+def test_without_local_builds_and_returns_no_local_branch():
+    neck = DetCoNeck(in_channels=(8, 16), out_channels=5, with_local=False)
+    assert len(neck.local_mlps) == 0
+    assert not any('local' in name for name in neck.state_dict())
+    neck.init_weights()  # local_init='global' has nothing to start
+    global_feats = [torch.randn(3, 8, 6, 6), torch.randn(3, 16, 3, 3)]
+    g, l_ = neck(global_feats)
+    assert [x.shape for x in g] == [torch.Size([3, 5])] * 2
+    assert l_ == []
+    with pytest.raises(ValueError, match='with_local=False'):
+        neck(global_feats, [torch.randn(27, 8, 2, 2)])
+    with pytest.raises(RuntimeError, match='with_local=False'):
+        neck.forward_local([torch.randn(27, 8, 2, 2)])
+    with pytest.raises(ValueError, match='with_local=True'):
+        DetCoNeck(in_channels=(8, 16))(global_feats)

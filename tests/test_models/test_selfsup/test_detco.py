@@ -157,15 +157,19 @@ def test_channels_last_gives_the_same_losses_and_gradients():
 
 
 def test_compile_keeps_the_state_dict_names():
-    """``compile`` compiles the encoders in place: checkpoints keep their
-    keys (``torch.compile(module)`` would prefix them with ``_orig_mod``)."""
+    """``compile`` compiles the encoders for the training step: checkpoints
+    keep their keys (a registered ``torch.compile(module)`` would prefix
+    them with ``_orig_mod``), and the modules themselves stay eager for the
+    hooks' passes (tests/test_models/test_selfsup/test_detco_compile.py)."""
     torch.manual_seed(0)
     compiled = MODELS.build(tiny_detco_cfg(compile=dict(dynamic=False)))
     plain = MODELS.build(tiny_detco_cfg())
     assert list(compiled.state_dict()) == list(plain.state_dict())
     modules = (compiled.backbone, compiled.neck, *compiled.encoder_k.module)
-    assert all(m._compiled_call_impl is not None for m in modules)
-    assert plain.backbone._compiled_call_impl is None
+    assert [m for m, _ in compiled._compiled] == list(modules)
+    assert all(c._orig_mod is m for m, c in compiled._compiled)
+    assert all(m._compiled_call_impl is None for m in modules)
+    assert plain._compiled == []
 
 
 def test_bf16_autocast_keeps_queues_and_logits_in_fp32(tiny_detco):
@@ -207,3 +211,61 @@ def test_embed_is_the_query_encoder_on_views_1(tiny_detco):
         assert got.shape == (4, tiny_detco.feat_dim)
         torch.testing.assert_close(got, want)
         torch.testing.assert_close(got, same)
+
+
+def _backbone_calls(model, inputs):
+    """How often each encoder's backbone runs in one training step."""
+    calls = []
+    for name, backbone in (('query', model.backbone),
+                           ('key', model.encoder_k.module[0])):
+        backbone.register_forward_hook(
+            lambda *_, name=name: calls.append(name))
+    model(inputs, mode='loss')
+    return {name: calls.count(name) for name in ('query', 'key')}
+
+
+def test_gg_only_builds_and_runs_no_local_branch():
+    """Without ``ll`` and ``lg`` no local MLPs exist (no unused parameter
+    for DDP), the patches are not embedded and the local queue is empty."""
+    torch.manual_seed(0)
+    model = MODELS.build(
+        tiny_detco_cfg(head=dict(type='DetCoHead', loss_terms=('gg', ))))
+    assert not model.with_local and not model.neck.with_local
+    assert not any('local_mlps' in n for n in model.state_dict())
+    assert model.queue_local.shape == (0, 8, 16)
+    inputs = tiny_inputs(batch_size=4)
+    # one backbone pass per encoder: the global view alone
+    assert _backbone_calls(model, inputs) == dict(query=1, key=1)
+    losses = model(inputs, mode='loss')
+    assert set(losses) == {'loss'} | {
+        f'{kind}_gg_{lv}'
+        for kind in ('loss', 'acc') for lv in ('res2', 'res3', 'res4', 'res5')
+    }
+    losses['loss'].backward()
+    assert all(p.grad is not None for p in model.neck.parameters())
+    assert model.queue_ptr.item() == 8  # 2 steps of 4 global keys
+    embeddings = model.embed(inputs)
+    assert len(embeddings[0]) == 4 and embeddings[1] == []
+    model.log_health = True
+    health = {k for k in model(inputs, mode='loss') if k.startswith('spr')}
+    assert health == {f'spread_global_res{i}' for i in range(2, 6)}
+
+
+def test_full_detco_embeds_the_patches():
+    torch.manual_seed(0)
+    model = MODELS.build(
+        tiny_detco_cfg(head=dict(type='DetCoHead', loss_terms=('gg', 'lg'))))
+    assert model.with_local and len(model.neck.local_mlps) == 4
+    assert model.queue_local.shape == (4, 8, 16)
+    assert _backbone_calls(model, tiny_inputs()) == dict(query=2, key=2)
+
+
+def test_neck_with_local_that_the_head_contradicts_is_refused():
+    cfg = tiny_detco_cfg(head=dict(type='DetCoHead', loss_terms=('gg', )))
+    cfg['neck']['with_local'] = True
+    with pytest.raises(ValueError, match=r'with_local=True.*use no local'):
+        MODELS.build(cfg)
+    cfg = tiny_detco_cfg()
+    cfg['neck']['with_local'] = False
+    with pytest.raises(ValueError, match=r'with_local=False.*use local'):
+        MODELS.build(cfg)

@@ -1,0 +1,20 @@
+# Copyright (c) mmdetco contributors. All rights reserved.
+"""Which training iterations are logged."""
+from mmengine.hooks import LoggerHook
+
+
+def logs_after_iter(runner, batch_idx: int) -> bool:
+    """Whether the ``LoggerHook`` of ``runner`` logs after training
+    iteration ``batch_idx`` (by mmengine's own rule: every ``interval``
+    iterations of an epoch and at its end); True without a ``LoggerHook``.
+
+    Every process gets the same answer, so a collective may depend on it.
+    """
+    logger = next((h for h in runner.hooks if isinstance(h, LoggerHook)), None)
+    if logger is None or logger.every_n_inner_iters(batch_idx,
+                                                    logger.interval):
+        return True
+    loader = runner.train_dataloader
+    return logger.end_of_epoch(
+        loader, batch_idx) and (not logger.ignore_last
+                                or len(loader) <= logger.interval)
