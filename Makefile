@@ -63,6 +63,8 @@ CLASSIC_TESTS ?= tests/test_compat.py tests/test_init.py tests/test_utils \
 	tests/test_evaluation tests/test_tools/test_dist_train.py \
 	tests/test_tools/test_train.py tests/test_tools/test_launchers.py \
 	tests/test_tools/test_resume_rehearsals.py \
+	tests/test_tools/test_multinode.py tests/test_tools/test_slurm_train.py \
+	tests/test_tools/test_benchmark_shuffle_bn.py \
 	tests/test_tools/test_model_converters.py \
 	tests/test_tools/test_gpu_check.py
 

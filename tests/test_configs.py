@@ -104,3 +104,15 @@ def test_imagenet_configs_seed_each_sample():
         else:
             assert loader.dataset.type == 'SampleSeededDataset', path
             assert loader.dataset.dataset_type == 'ImageNet', path
+
+
+@pytest.mark.parametrize('path', CONFIGS + sorted(
+    glob.glob(osp.join(CONFIG_DIR, 'ablations', '*.py'))))
+def test_ddp_keeps_gradients_in_its_buckets_and_buffers_local(path):
+    """DDP without a second copy of the gradients and without broadcasting
+    the buffers (the queues) at every forward."""
+    wrapper = Config.fromfile(path).model_wrapper_cfg
+    assert wrapper == dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        gradient_as_bucket_view=True), path

@@ -26,3 +26,11 @@ custom_hooks = _base_.custom_hooks + [
 # fixed view sizes: let cuDNN pick its fastest kernels for each
 # (docs/en/performance.md); `randomness.deterministic=True` turns it off
 env_cfg = dict(cudnn_benchmark=True)
+
+# DDP keeps the gradients as views of its communication buckets: one copy of
+# the gradients less (docs/en/performance.md); buffers (BN statistics,
+# queues) are not broadcast, as in mmengine's default wrapper
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    broadcast_buffers=False,
+    gradient_as_bucket_view=True)

@@ -17,6 +17,14 @@ custom_imports = dict(imports=['mmdetco'], allow_failed_imports=False)
 # MMPretrain configs do
 env_cfg = dict(cudnn_benchmark=True)
 
+# DDP keeps the gradients as views of its communication buckets: one copy of
+# the gradients less (docs/en/performance.md); buffers (BN statistics,
+# queues) are not broadcast, as in mmengine's default wrapper
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    broadcast_buffers=False,
+    gradient_as_bucket_view=True)
+
 model = dict(
     # MMSelfSup's ResNet counts the stem as stage 0: res2..res5 are 1..4
     # (MMPretrain's 0..3)
