@@ -102,7 +102,10 @@ def amp_on_cpu(monkeypatch):
     and CPU autocast takes bf16 only. So its GPU check is patched, its
     scaler is torch's ``GradScaler`` on the CPU (the same class and
     arithmetic) and it trains in fp32 (no autocast): what the guard sees of
-    fp16 (the wrapper, its dtype and its dynamic scale) is real."""
+    fp16 (the wrapper, its dtype and its dynamic scale) is real. torch
+    before 2.3 has no ``GradScaler`` for the CPU."""
+    if not hasattr(torch.amp, 'GradScaler'):
+        pytest.skip('torch.amp.GradScaler (on the CPU) needs torch >= 2.3')
     monkeypatch.setattr(amp_module, 'is_cuda_available', lambda: True)
     monkeypatch.setattr(amp_module, 'GradScaler',
                         partial(torch.amp.GradScaler, 'cpu'))

@@ -62,6 +62,9 @@ def compiled_run(data_root: str, work_dir: str, backend: str) -> dict:
 @pytest.mark.timeout(900)
 def test_recompiles_stay_under_the_limit(data_root, tmp_path, monkeypatch):
     # hitting the limit (a silent fall-back to eager otherwise) fails the run
+    if not hasattr(torch._dynamo.config, 'fail_on_recompile_limit_hit'):
+        pytest.skip('dynamo of this torch cannot fail on the recompile limit '
+                    '(the count is pinned for the current stack)')
     monkeypatch.setattr(torch._dynamo.config, 'fail_on_recompile_limit_hit',
                         True)
     runs = {
