@@ -200,6 +200,10 @@ def check_resume(device: str,
     options = data_root_options(config, data) + [
         f'train_dataloader.batch_size={batch}',
         f'train_dataloader.num_workers={workers}',
+        # a loader iterator every epoch in both runs: each draws its base
+        # seed from the training process's generator, which persistent
+        # workers would draw once in the straight run, again on resume
+        'train_dataloader.persistent_workers=False',
         f'train_dataloader.num_batch_per_epoch={epoch_iters}',
         'train_cfg.max_epochs=2',
         'randomness.seed=0',
