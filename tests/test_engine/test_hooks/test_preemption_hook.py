@@ -29,7 +29,7 @@ if sys.argv[1] == 'release':
 loader = DataLoader(list(range(8)), batch_size=2, num_workers=2,
                     persistent_workers=True, worker_init_fn=init)
 batches = iter(loader)
-next(batches)
+next(batches), next(batches)  # a batch from each worker: both initialised
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 for worker in batches._workers:  # a pre-emption signal: ignored
     worker.terminate()
