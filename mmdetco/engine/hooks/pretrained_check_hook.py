@@ -2,6 +2,7 @@
 """Stop a training run whose backbone did not load from its pre-training
 (why: docs/en/benchmarks.md, "How the pre-trained weights are passed")."""
 import os.path as osp
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import NamedTuple, Optional, Sequence, Tuple, Union
@@ -25,6 +26,9 @@ LABELS = dict(
     misshapen='misshapen keys (file shape != {} shape)',
     changed='keys whose values differ from the file')
 EXTRACT = 'tools/model_converters/extract_backbone_weights.py'
+DETECTRON2 = ("this file is in detectron2's layout (res2-5.*, numpy arrays "
+              'in a .pkl), which mmengine cannot load: give the mmdetco or '
+              'torchvision checkpoint it was converted from')
 
 
 class PretrainedWeightsError(RuntimeError):
@@ -73,6 +77,7 @@ class ModuleCheck(NamedTuple):
 
     @property
     def keys(self) -> str:
+        """The first components of the file's keys, with counts."""
         return prefix_counts(self.file, 12, '.')
 
     def fix(self, state: Mapping, mismatch: Mismatch) -> str:
@@ -112,9 +117,10 @@ class ModuleCheck(NamedTuple):
                 if momentum else ''
             return (f'this file has a `{best}` prefix, which holds the '
                     f'{self.name}{query}: ' + use.format(repr(best), best))
-        if any(k.startswith(('stem.conv1.', 'res2.')) for k in self.file):
-            return ("this file is in detectron2's layout (stem.*, res2-5.*): "
-                    'give the checkpoint it was converted from')
+        model = self.file.get('model')  # detectron2's trainer's files
+        if any(re.search(r'(^|\.)res[2-5]\.\d+\.', str(k)) for k in [
+                *self.file, *(model if isinstance(model, Mapping) else ())]):
+            return DETECTRON2
         if not select_as_pretrained(self.file, self.prefix):
             return (f'no key of this file starts with `{used}` and no other '
                     f'prefix holds the {self.name}: it holds another model '
@@ -140,14 +146,13 @@ def pretrained_init_cfg(module: torch.nn.Module) -> Optional[dict]:
 
 def _module_check(spec: Union[str, Mapping]) -> ModuleCheck:
     """An entry of the hook's ``modules`` as a :class:`ModuleCheck`."""
-    spec = dict(name=spec) if isinstance(spec, str) else spec
-    if not isinstance(spec, Mapping) or 'name' not in spec:
-        raise TypeError(f'{NAME}: each of `modules` is a module name or a '
-                        f'dict with `name`, got {spec!r}.')
+    spec = dict(name=spec) if isinstance(spec, str) else dict(spec)
     unknown = set(spec) - {'name', 'ignore_missing', 'ignore_unexpected'}
-    if unknown:
-        raise TypeError(f'{NAME}: unknown options {sorted(unknown)} for '
-                        f'{spec["name"]}.')
+    if unknown or 'name' not in spec:
+        raise TypeError(f'{NAME}: each of `modules` is a module name or a '
+                        'dict with `name`, `ignore_missing` and '
+                        f'`ignore_unexpected`; got {spec} (unknown options '
+                        f'{sorted(unknown)}).')
     unexpected = spec.get('ignore_unexpected', ('fc.', ))
     return ModuleCheck(spec['name'], tuple(spec.get('ignore_missing', ())),
                        unexpected is True or tuple(unexpected or ()))
@@ -161,6 +166,12 @@ def _read(name: str, checkpoint: str) -> Mapping:
         raise PretrainedWeightsError(
             f'{NAME}: the pre-training of `{name}` (model.{name}.init_cfg.'
             f'checkpoint) does not exist: {checkpoint}') from error
+    except Exception as error:  # pickle's and torch's errors vary
+        if not checkpoint.endswith('.pkl'):
+            raise
+        raise PretrainedWeightsError(
+            f'{NAME}: mmengine cannot read {checkpoint} (model.{name}.'
+            f'init_cfg.checkpoint); if {DETECTRON2}.') from error
     if state_dict_of(ckpt) is None:
         raise PretrainedWeightsError(
             f'{checkpoint} holds no state dict (a dict of tensors, or one '
@@ -225,8 +236,8 @@ class PretrainedBackboneCheckHook(Hook):
                     f'checkpoint: set model.{name}.init_cfg.checkpoint=FILE, '
                     f'or model.{name}.init_cfg=None for random weights.')
             path = init['checkpoint']
-            files.setdefault(path, _read(name, path) if path not in files
-                             else None)
+            if path not in files:
+                files[path] = _read(name, path)
             check = check._replace(
                 module=module,
                 checkpoint=path,

@@ -407,3 +407,23 @@ def test_report_of_another_model():
     assert 'keys head. (2)' in fix
     assert lines[1] == '  file:   https://host/model.pth'
     assert lines[-1] == f'  fix: {fix}.'
+
+
+def test_detectron2_layout():
+    """A file in detectron2's names: the fix names the layout."""
+    state = {'conv1.weight': torch.ones(2), 'layer1.0.bias': torch.ones(2)}
+    file = {'stem.conv1.weight': torch.ones(2), 'res2.0.bias': torch.ones(2)}
+    check = ModuleCheck('backbone', checkpoint='d2.pth', file=file)
+    with pytest.raises(PretrainedWeightsError, match="detectron2's layout"):
+        check.check(state, file)
+
+
+@pytest.mark.slow
+def test_detectron2_pkl_is_refused(files, tmp_path):
+    """detectron2's ``.pkl`` of numpy arrays, which mmengine cannot read."""
+    path = str(tmp_path / 'detco_r18_d2.pkl')
+    load_tool('tools/model_converters/convert_to_detectron2.py').main(
+        [files['released'][0], path])
+    message = refused(tmp_path, backbone_cfg(path, None))
+    assert 'mmengine cannot read ' + path in message
+    assert "detectron2's layout" in message
