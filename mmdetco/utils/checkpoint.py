@@ -8,7 +8,6 @@ import os.path as osp
 import pickle
 from collections import Counter
 from functools import lru_cache
-from types import SimpleNamespace
 from typing import Dict, List
 
 import numpy as np
@@ -73,14 +72,21 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
+class _RestrictedPickle:
+    """The ``pickle_module`` that ``torch.load`` is given before 2.4."""
+    Unpickler = _Unpickler
+
+    @staticmethod
+    def load(file, **kwargs):
+        return _Unpickler(file, **kwargs).load()
+
+
 def load_weights_only(f, map_location=None):
     """``torch.load(f, weights_only=True)`` that reads mmengine training
     checkpoints, on every torch version."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         return torch.load(f, map_location=map_location, weights_only=True)
-    restricted = SimpleNamespace(
-        Unpickler=_Unpickler, load=lambda f, **kw: _Unpickler(f, **kw).load())
-    return torch.load(f, map_location, pickle_module=restricted)
+    return torch.load(f, map_location, pickle_module=_RestrictedPickle)
 
 
 def load_checkpoint_safely(path: str, map_location='cpu') -> dict:

@@ -259,17 +259,19 @@ class PretrainedBackboneCheckHook(Hook):
         states = [c.module.state_dict() for c in checks]
         taken = {(c.checkpoint, k) for c, s in zip(checks, states) for k in s}
         for check, state in zip(checks, states):
-            check.check(state, {  # less what other modules take of the file
+            offered = {  # less what other modules take of the file
                 k: v
                 for k, v in select_as_pretrained(check.file,
                                                  check.prefix).items()
                 if k in state or (check.checkpoint, k) not in taken
-            })
+            }
+            check.check(state, offered)
             if check.prefix and momentum_prefix(check.prefix + '.'):
                 runner.logger.warning(
                     f'{NAME}: `{check.name}` loaded the momentum encoder '
                     f'`{check.prefix}*`; DetCo and MoCo evaluate the query '
                     "encoder (prefix='backbone.').")
             runner.logger.info(
-                f'{NAME}: `{check.name}`: all tensors loaded from '
-                f'{check.checkpoint} (prefix {check.prefix!r}).')
+                f'{NAME}: `{check.name}`: all {len(offered.keys() & state)} '
+                f'tensors loaded from {check.checkpoint} (prefix '
+                f'{check.prefix!r}).')
