@@ -1,6 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from .bn_stats import cumulative_bn_stats
-from .checkpoint import mmengine_checkpoint_globals, register_safe_globals
+from .checkpoint import (load_checkpoint_safely, mmengine_checkpoint_globals,
+                         register_safe_globals)
 from .gpu_aug_config import gpu_aug_config
 from .package_files import package_file
 from .rng import global_rng_restored
@@ -8,7 +9,7 @@ from .training_log import (FIGURE_KEY, figure_key, figures, find_log,
                            find_logs, load_records)
 from .view_layout import join_views, patches_per_set, split_views
 from .weights import (extract_backbone_state_dict, infer_resnet_depth,
-                      load_checkpoint_safely, load_resnet_backbone)
+                      load_resnet_backbone)
 
 __all__ = [
     'cumulative_bn_stats', 'mmengine_checkpoint_globals',

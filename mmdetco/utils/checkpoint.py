@@ -1,25 +1,19 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Load mmengine checkpoints with ``torch.load(weights_only=True)``.
-
-Since torch 2.6, ``torch.load`` only unpickles tensors, containers and
-allow-listed types by default. mmengine 0.10.7 calls ``torch.load`` without
-``weights_only`` and its training checkpoints also hold the message hub's
-``HistoryBuffer`` (numpy arrays and scalars), so resume, ``load_from`` and
-``Pretrained`` init fail on them. Rather than disabling the check
-(``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``), mmdetco allows exactly the types
-mmengine writes, and nothing more; before torch 2.4 (no
-``add_safe_globals``) with a restricted unpickler
-(:mod:`mmdetco.utils.restricted_unpickler`).
-"""
+"""Load checkpoints, mmengine's training checkpoints included, with
+``torch.load(weights_only=True)`` on every torch version (why:
+docs/en/long_runs.md, "Checkpoints stay safe")."""
+import _compat_pickle
+import codecs
 import os.path as osp
-from typing import List
+import pickle
+from collections import Counter
+from functools import lru_cache
+from typing import Dict, List
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
-
-from .restricted_unpickler import load_restricted
 
 try:  # numpy >= 2
     from numpy._core import multiarray
@@ -30,40 +24,102 @@ except ImportError:  # numpy < 2
 def mmengine_checkpoint_globals() -> List[object]:
     """The non-tensor types found in an mmengine training checkpoint."""
     return [
-        HistoryBuffer,
-        multiarray._reconstruct,
-        multiarray.scalar,
-        np.ndarray,
-        np.dtype,
-        np.dtypes.Float64DType,
-        np.dtypes.Int64DType,
-        getattr,  # how numpy pickles dtypes
+        HistoryBuffer, multiarray._reconstruct, multiarray.scalar, np.ndarray,
+        np.dtype, np.dtypes.Float64DType, np.dtypes.Int64DType,
+        getattr  # how numpy pickles dtypes
     ]
 
 
+def _history_buffer_getattr(obj: object, name: str) -> object:
+    """``getattr`` of a :class:`HistoryBuffer` statistics method only."""
+    if not (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) or \
+            name.startswith('_'):
+        raise pickle.UnpicklingError(
+            f'Unsupported getattr({type(obj).__name__}, {name!r})')
+    return getattr(obj, name)
+
+
+@lru_cache()
+def _allowed_globals() -> Dict[str, object]:
+    """What :class:`_Unpickler` finds, by name: torch's allow-list, the
+    types later torch versions allow, :func:`mmengine_checkpoint_globals`."""
+    from torch._weights_only_unpickler import _get_allowed_globals
+    allowed = dict(_get_allowed_globals())
+    allowed.update(
+        {str(t): t
+         for t in vars(torch).values() if isinstance(t, torch.dtype)})
+    for obj in (*mmengine_checkpoint_globals(), torch.device, Counter, set,
+                bytearray, complex, codecs.encode):
+        allowed[f'{obj.__module__}.{obj.__name__}'] = obj
+    allowed['builtins.getattr'] = _history_buffer_getattr
+    return allowed
+
+
+class _Unpickler(pickle.Unpickler):
+    """The unpickler of :func:`load_weights_only` before torch 2.4."""
+
+    def find_class(self, module: str, name: str) -> object:
+        # the Python 2 names of pickle protocol 2 (torch.save's)
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name),
+                                                       (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        found = _allowed_globals().get(f'{module}.{name}')
+        if found is None:
+            raise pickle.UnpicklingError(
+                f'Weights only load failed (torch {torch.__version__}, the '
+                'allow-list of mmdetco.utils.checkpoint): Unsupported '
+                f'global: GLOBAL {module}.{name}')
+        return found
+
+
+class _RestrictedPickle:
+    """The ``pickle_module`` that ``torch.load`` is given before 2.4."""
+    Unpickler = _Unpickler
+
+    @staticmethod
+    def load(file, **kwargs):
+        return _Unpickler(file, **kwargs).load()
+
+
 def load_weights_only(f, map_location=None):
-    """``torch.load(f, weights_only=True)`` that reads mmengine checkpoints,
-    on every torch version."""
+    """``torch.load(f, weights_only=True)`` that reads mmengine training
+    checkpoints, on every torch version."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         return torch.load(f, map_location=map_location, weights_only=True)
-    return load_restricted(f, mmengine_checkpoint_globals(), map_location)
+    return torch.load(f, map_location, pickle_module=_RestrictedPickle)
 
 
-def _load_local(filename: str, map_location=None):
-    """mmengine's loader of local files, with :func:`load_weights_only`."""
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return load_weights_only(filename, map_location)
+def load_checkpoint_safely(path: str, map_location='cpu') -> dict:
+    """Load a checkpoint file with :func:`load_weights_only`.
+
+    Args:
+        path (str): The checkpoint file.
+        map_location (str): Where to put the tensors. Defaults to 'cpu'.
+
+    Returns:
+        dict: The checkpoint.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        ValueError: If it is no checkpoint, or holds objects not allowed.
+    """
+    path = osp.expanduser(path)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Checkpoint {path} does not exist.')
+    try:
+        return load_weights_only(path, map_location)
+    except Exception as exc:  # the errors on garbage are many and vary
+        raise ValueError(
+            f'Cannot load {path} safely with torch.load(weights_only=True); '
+            'it is no checkpoint, or it holds objects that are not '
+            f'allowed:\n{exc}') from exc
 
 
 def register_safe_globals() -> None:
-    """Allow the types of :func:`mmengine_checkpoint_globals` in
-    ``torch.load(weights_only=True)``. Before torch 2.4, whose ``torch.load``
-    unpickles anything by default, mmengine reads local checkpoints (resume,
-    ``load_from``, ``Pretrained``) with :func:`load_weights_only` instead."""
+    """Let mmengine's loaders (resume, ``load_from``, ``Pretrained``) read
+    its training checkpoints with ``weights_only=True``."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(mmengine_checkpoint_globals())
-    else:
+    else:  # mmengine's torch.load would unpickle anything
         CheckpointLoader.register_scheme(
-            prefixes='', loader=_load_local, force=True)
+            prefixes='', loader=load_checkpoint_safely, force=True)

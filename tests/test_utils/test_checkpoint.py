@@ -1,12 +1,22 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
+import os
+import pickle
 import subprocess
 import sys
+from collections import Counter
 
 import numpy as np
 import pytest
 import torch
-from mmengine.logging import MessageHub
+from mmengine.logging import HistoryBuffer, MessageHub
 
+from mmdetco.utils.checkpoint import load_weights_only
+
+#: torch < 2.4 (the classic stack's): mmdetco's restricted unpickler
+before_2_4 = pytest.mark.skipif(
+    hasattr(torch.serialization, 'add_safe_globals'),
+    reason='used before torch 2.4 only (torch.load(weights_only=True) '
+    'with add_safe_globals from then on)')
 LOAD = 'import torch; torch.load({path!r}, map_location="cpu")'
 
 
@@ -71,3 +81,53 @@ def test_mmengine_reads_its_checkpoints_and_refuses_others(
 
 class Unsafe:
     """A type that no allow-list has."""
+
+
+class Payload:
+
+    def __reduce__(self):
+        return os.system, ('echo unpickled', )
+
+
+@before_2_4
+def test_restricted_reads_an_mmengine_training_checkpoint(tmp_path):
+    hub = MessageHub.get_instance('test_restricted_unpickler')
+    hub.update_scalar('train/loss', 2.5)
+    path = tmp_path / 'ckpt.pth'
+    torch.save(
+        dict(
+            state_dict=dict(w=torch.arange(3.), n=torch.tensor(1)),
+            message_hub=hub.state_dict(),
+            meta=dict(dtype=torch.float16, device=torch.device('cpu'))),
+        path)
+    ckpt = load_weights_only(path)
+    assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
+    buffer = ckpt['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer) and buffer.current() == 2.5
+    assert ckpt['meta'] == dict(
+        dtype=torch.float16, device=torch.device('cpu'))
+
+
+@before_2_4
+def test_restricted_refuses_other_globals(tmp_path):
+    path = tmp_path / 'payload.pth'
+    torch.save(dict(state_dict={}, payload=Payload()), path)
+    with pytest.raises(pickle.UnpicklingError,
+                       match='Weights only load failed.*GLOBAL posix.system'):
+        load_weights_only(path)
+
+
+@before_2_4
+def test_restricted_getattr_only_for_history_buffer_statistics(tmp_path):
+
+    class Reduce:
+        """``getattr`` on an allowed type other than HistoryBuffer."""
+
+        def __reduce__(self):
+            return getattr, (Counter, 'fromkeys')
+
+    path = tmp_path / 'getattr.pth'
+    torch.save(Reduce(), path)
+    with pytest.raises(pickle.UnpicklingError,
+                       match=r"getattr\(type, 'fromkeys'\)"):
+        load_weights_only(path)

@@ -10,7 +10,7 @@ from mmpretrain.registry import MODELS
 import mmdetco  # noqa: F401
 from mmdetco.utils import (extract_backbone_state_dict, infer_resnet_depth,
                            load_checkpoint_safely, load_resnet_backbone)
-from mmdetco.utils.weights import select_as_pretrained
+from mmdetco.utils.weights import compare_state_dicts, select_as_pretrained
 from ..conftest import tiny_detco_cfg
 
 
@@ -191,3 +191,22 @@ def test_select_as_pretrained():
                                      None)) == ['conv1.weight', 'fc.bias']
     assert list(select_as_pretrained(state, 'module')) == ['conv1.weight']
     assert not select_as_pretrained(state, 'backbone.')
+
+
+def test_partial_module_options():
+    """The C4 res5 head's options: a part of the file (unexpected keys
+    allowed), new keys (``norm.``) allowed missing, the rest compared."""
+    module = {
+        'layer4.0.weight': torch.ones(2),
+        'norm.weight': torch.ones(2),
+        'norm.num_batches_tracked': torch.tensor(0)
+    }
+    offered = {'layer4.0.weight': torch.ones(2), 'conv1.weight': torch.ones(1)}
+    assert not any(compare_state_dicts(module, offered, ['norm.'], True))
+    mismatch = compare_state_dicts(module, offered)
+    assert mismatch.missing == ['norm.weight']
+    assert mismatch.unexpected == ['conv1.weight']
+    offered['layer4.0.weight'] = torch.ones(3)
+    assert compare_state_dicts(
+        module, offered, ['norm.'],
+        True).misshapen == ['layer4.0.weight (3,) != (2,)']

@@ -10,9 +10,10 @@ Usage (from the repository root, with mmdetco installed, as
 The output is ``{'state_dict': backbone, 'meta': source info}``. The
 backbone is the query encoder's (``backbone.*``); the momentum key encoder
 (``encoder_k.*``), the neck and the queues are dropped. The checkpoints
-accepted are described in :mod:`mmdetco.utils.weights`: DetCo's and those
-of MMPretrain's self-supervised methods with a momentum encoder (MoCo,
-DenseCL, BYOL, ...). Any backbone is extracted, not only ResNets.
+accepted: DetCo's and those of MMPretrain's self-supervised methods with a
+momentum encoder (MoCo, DenseCL, BYOL, ...; docs/en/benchmarks.md, "How the
+pre-trained weights are passed"). Any backbone is extracted, not only
+ResNets.
 
 How to load the weights into an MMPretrain or MMDetection ``ResNet``
 backbone, which loads ``Pretrained`` weights with ``strict=False``:

@@ -18,6 +18,7 @@ from mmpretrain.registry import MODELS
 
 import mmdetco  # noqa: F401  (registers the hook, safe checkpoint loading)
 from mmdetco.engine import PretrainedBackboneCheckHook, PretrainedWeightsError
+from mmdetco.engine.hooks.pretrained_check_hook import ModuleCheck
 from ...conftest import load_tool, tiny_detco_cfg
 
 #: a narrow ResNet: the key names of a ResNet-18, 1/8 of its channels
@@ -386,3 +387,43 @@ def test_bad_arguments(tmp_path):
         PretrainedBackboneCheckHook(modules=[dict(ignore_missing=['norm.'])])
     hook = PretrainedBackboneCheckHook(modules=['head.nothing'])
     refused(tmp_path, backbone_cfg(), match='no module `head', hooks=[hook])
+
+
+def test_report_of_another_model():
+    """A file of another model: no prefix holds the module's keys."""
+    state = {'conv1.weight': torch.ones(2, 3)}
+    file = {'head.fc.weight': torch.ones(2, 3), 'head.fc.bias': torch.ones(2)}
+    check = ModuleCheck(
+        'backbone', checkpoint='https://host/model.pth', prefix='backbone.',
+        file=file)
+    with pytest.raises(PretrainedWeightsError) as info:
+        check.check(state, {})
+    assert 'missing keys (in the backbone, not in the file): conv1.weight' \
+        in str(info.value)
+    lines = str(info.value).splitlines()
+    fix = lines[-1][len('  fix: '):-1]
+    assert fix.startswith('no key of this file starts with `backbone.` and '
+                          'no other prefix holds the backbone')
+    assert 'keys head. (2)' in fix
+    assert lines[1] == '  file:   https://host/model.pth'
+    assert lines[-1] == f'  fix: {fix}.'
+
+
+def test_detectron2_layout():
+    """A file in detectron2's names: the fix names the layout."""
+    state = {'conv1.weight': torch.ones(2), 'layer1.0.bias': torch.ones(2)}
+    file = {'stem.conv1.weight': torch.ones(2), 'res2.0.bias': torch.ones(2)}
+    check = ModuleCheck('backbone', checkpoint='d2.pth', file=file)
+    with pytest.raises(PretrainedWeightsError, match="detectron2's layout"):
+        check.check(state, file)
+
+
+@pytest.mark.slow
+def test_detectron2_pkl_is_refused(files, tmp_path):
+    """detectron2's ``.pkl`` of numpy arrays, which mmengine cannot read."""
+    path = str(tmp_path / 'detco_r18_d2.pkl')
+    load_tool('tools/model_converters/convert_to_detectron2.py').main(
+        [files['released'][0], path])
+    message = refused(tmp_path, backbone_cfg(path, None))
+    assert 'mmengine cannot read ' + path in message
+    assert "detectron2's layout" in message
