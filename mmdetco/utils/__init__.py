@@ -4,8 +4,8 @@ from .checkpoint import mmengine_checkpoint_globals, register_safe_globals
 from .gpu_aug_config import gpu_aug_config
 from .package_files import package_file
 from .rng import global_rng_restored
-from .training_log import (FIGURE_KEY, figure_key, figures, find_log,
-                           find_logs, load_records)
+from .training_log import (SCALAR_KEY, find_log, find_logs, load_records,
+                           scalar_key, scalars)
 from .view_layout import join_views, patches_per_set, split_views
 from .weights import (extract_backbone_state_dict, infer_resnet_depth,
                       load_checkpoint_safely, load_resnet_backbone)
@@ -16,6 +16,6 @@ __all__ = [
     'extract_backbone_state_dict', 'infer_resnet_depth',
     'load_resnet_backbone', 'global_rng_restored', 'gpu_aug_config',
     'package_file', 'join_views', 'patches_per_set', 'split_views',
-    'FIGURE_KEY', 'figure_key', 'figures', 'find_log', 'find_logs',
+    'SCALAR_KEY', 'scalar_key', 'scalars', 'find_log', 'find_logs',
     'load_records'
 ]

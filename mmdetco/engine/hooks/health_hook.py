@@ -10,7 +10,7 @@ from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
 from ...models.utils import LOSS_TERMS, healthy_spread
-from ...utils.training_log import figures
+from ...utils.training_log import scalars
 from .logged_iters import logs_after_iter
 
 #: The defaults of the rule: a branch is narrow under ``COLLAPSE_RATIO /
@@ -43,7 +43,7 @@ def branch_top1(record: Mapping, kind: str, level: str) -> float:
     """The mean top-1 (in %) of the logged terms whose queries are of
     ``kind`` (``global`` or ``local``) at ``level``; 0 if none is logged."""
     values = [
-        value for (term, at), value in figures(record, 'acc').items()
+        value for (term, at), value in scalars(record, 'acc').items()
         if at == level and LOSS_TERMS[term][0] == kind[0]
     ]
     return sum(values) / len(values) if values else 0.
@@ -60,7 +60,7 @@ def collapsed_branches(record: Mapping,
                                                collapse_ratio, chance_factor)
     return [
         f'{kind} {level}'
-        for (kind, level), value in figures(record, 'spread').items()
+        for (kind, level), value in scalars(record, 'spread').items()
         if value < max_spread and branch_top1(record, kind, level) < min_top1
     ]
 
@@ -95,13 +95,13 @@ class DetCoHealthHook(Hook):
 
     They are computed and checked only at the iterations that the logger
     logs, and "iterations" below means those. At the other iterations the
-    hook also switches off the model's ``log_figures``: the model returns
+    hook also switches off the model's ``log_scalars``: the model returns
     only ``loss`` (which mmengine's ``RuntimeInfoHook`` reads on the host
-    after every iteration) and keeps its other figures on the device; before
+    after every iteration) and keeps its other scalars on the device; before
     a logged iteration they are read in one transfer and added to the message
     hub in their order, so that the logged values and window means of the
     losses and accuracies are those of every iteration, as before, without a
-    device synchronisation per figure and iteration.
+    device synchronisation per scalar and iteration.
 
     A branch counts as collapsed when its spread stays below
     ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations
@@ -156,7 +156,7 @@ class DetCoHealthHook(Hook):
             runner.model) else runner.model
 
     def before_train(self, runner) -> None:
-        """Make the model return its health figures."""
+        """Make the model return its health scalars."""
         model = self._model(runner)
         if not hasattr(model, 'log_health'):
             raise TypeError(
@@ -168,22 +168,22 @@ class DetCoHealthHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
-        """Switch the model's figures on for a logged iteration, after
+        """Switch the model's scalars on for a logged iteration, after
         adding those of the iterations before it to the message hub."""
         model = self._model(runner)
         logged = logs_after_iter(runner, batch_idx)
         if logged:
-            for step in model.pop_unlogged():
+            for step in model.pop_unlogged_scalars():
                 for name, value in step.items():
                     runner.message_hub.update_scalar(f'train/{name}', value)
-        model.log_figures = logged
+        model.log_scalars = logged
 
     def after_train(self, runner) -> None:
-        """Return every figure again, and forget those of the iterations
+        """Return every scalar again, and forget those of the iterations
         after the last logged one."""
         model = self._model(runner)
-        model.log_figures = True
-        model.pop_unlogged()
+        model.log_scalars = True
+        model.pop_unlogged_scalars()
 
     def after_train_iter(self,
                          runner,
@@ -199,7 +199,7 @@ class DetCoHealthHook(Hook):
                                                   model.queue_len,
                                                   self.collapse_ratio,
                                                   self.chance_factor)
-        for (kind, level), value in figures(outputs, 'spread').items():
+        for (kind, level), value in scalars(outputs, 'spread').items():
             branch = f'{kind} {level}'
             if value >= threshold:
                 self.below.pop(branch, None)

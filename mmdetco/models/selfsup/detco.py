@@ -7,7 +7,7 @@ import torch.nn as nn
 from mmengine.dist import all_gather
 
 from ...compat import MODELS, BaseSelfSupervisor, DataSample
-from ...utils import figure_key, split_views
+from ...utils import scalar_key, split_views
 from ..utils import (LOSS_TERMS, ForeachEMA, embedding_spread, positive_cosine,
                      shuffle_batch, unshuffle_batch)
 
@@ -60,9 +60,9 @@ class DetCo(BaseSelfSupervisor):
             dict and their other callers stay as they are); a dict is passed
             as its arguments. Defaults to False.
         log_health (bool): Also return the ``spread_{kind}_{level}`` and
-            ``poscos_{kind}_{level}`` figures of the queries
+            ``poscos_{kind}_{level}`` scalars of the queries
             (:class:`DetCoHealthHook` switches it on) at the steps that
-            return their figures (``log_figures``). Defaults to False.
+            return their scalars (``log_scalars``). Defaults to False.
         pretrained (str, optional): The pretrained checkpoint path.
             Defaults to None.
         data_preprocessor (dict, optional): The config of the data
@@ -111,9 +111,9 @@ class DetCo(BaseSelfSupervisor):
         self.num_patches = self.neck.num_patches
         self.symmetric = symmetric
         self.log_health = log_health
-        #: whether this step returns its figures (:meth:`parse_losses`)
-        self.log_figures = True
-        self._unlogged: List[Tuple[Tuple[str, ...], torch.Tensor]] = []
+        #: whether this step returns its logged scalars (:meth:`parse_losses`)
+        self.log_scalars = True
+        self._unlogged_scalars: List[Tuple[Tuple[str, ...], torch.Tensor]] = []
         self.queue_len = queue_len
         self.feat_dim = feat_dim
         self.channels_last = channels_last
@@ -265,7 +265,7 @@ class DetCo(BaseSelfSupervisor):
             k_global, k_local = keys[k]
             loss = self.head.loss(q_global, k_global, q_local, k_local,
                                   *queues)
-            if self.log_health and self.log_figures:
+            if self.log_health and self.log_scalars:
                 loss.update(
                     self._health({
                         'global': (q_global, k_global),
@@ -290,8 +290,8 @@ class DetCo(BaseSelfSupervisor):
         health = {}
         for kind, (queries, keys) in embeddings.items():
             for level, q, k in zip(self.head.levels, queries, keys):
-                health[figure_key('spread', kind, level)] = embedding_spread(q)
-                health[figure_key('poscos', kind,
+                health[scalar_key('spread', kind, level)] = embedding_spread(q)
+                health[scalar_key('poscos', kind,
                                   level)] = positive_cosine(q, k)
         return health
 
@@ -305,33 +305,33 @@ class DetCo(BaseSelfSupervisor):
         every ``*loss*`` key, as :meth:`BaseModel.parse_losses` does, would
         count them twice.
 
-        With ``log_figures`` off (:class:`DetCoHealthHook`, at the
+        With ``log_scalars`` off (:class:`DetCoHealthHook`, at the
         iterations that are not logged) only ``loss`` is returned; the other
-        values stay on the device until :meth:`pop_unlogged`.
+        values stay on the device until :meth:`pop_unlogged_scalars`.
         """
         log_vars = OrderedDict(
             (name, value.mean()) for name, value in losses.items())
-        if not self.log_figures:
+        if not self.log_scalars:
             names = tuple(name for name in log_vars if name != 'loss')
             if names:
                 values = [log_vars[name].detach().float() for name in names]
-                self._unlogged.append((names, torch.stack(values)))
+                self._unlogged_scalars.append((names, torch.stack(values)))
             log_vars = OrderedDict(loss=log_vars['loss'])
         return log_vars['loss'], log_vars
 
-    def pop_unlogged(self) -> List[Dict[str, float]]:
+    def pop_unlogged_scalars(self) -> List[Dict[str, float]]:
         """The values of the steps that did not return them, oldest first,
         read from the device in one transfer; they are then forgotten.
 
         Returns:
             list[dict]: One ``{name: value}`` per step.
         """
-        if not self._unlogged:
+        if not self._unlogged_scalars:
             return []
-        values = torch.cat([row for _, row in self._unlogged]).tolist()
+        values = torch.cat([row for _, row in self._unlogged_scalars]).tolist()
         steps, start = [], 0
-        for names, _ in self._unlogged:
+        for names, _ in self._unlogged_scalars:
             steps.append(dict(zip(names, values[start:start + len(names)])))
             start += len(names)
-        self._unlogged = []
+        self._unlogged_scalars = []
         return steps
