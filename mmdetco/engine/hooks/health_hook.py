@@ -1,16 +1,14 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The collapse rule of a DetCo branch, and the hook that applies it while
-training."""
+"""The collapse rule of a DetCo branch, and the hook that applies it."""
 from collections import deque
 from typing import Deque, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
 from ...models.utils import LOSS_TERMS, healthy_spread
-from ...utils.training_log import scalars
+from ...utils import get_ori_model, scalars
 from .logged_iters import logs_after_iter
 
 #: The defaults of the rule: a branch is narrow under ``COLLAPSE_RATIO /
@@ -40,8 +38,17 @@ def collapse_thresholds(feat_dim: int,
 
 
 def branch_top1(record: Mapping, kind: str, level: str) -> float:
-    """The mean top-1 (in %) of the logged terms whose queries are of
-    ``kind`` (``global`` or ``local``) at ``level``; 0 if none is logged."""
+    """The mean top-1 (in %) of a branch's logged terms.
+
+    Args:
+        record (Mapping): Logged names and values.
+        kind (str): The kind of the queries, ``global`` or ``local``.
+        level (str): The level, e.g. ``res2``.
+
+    Returns:
+        float: The mean ``acc`` of the terms of that branch; 0 if none is
+        logged.
+    """
     values = [
         value for (term, at), value in scalars(record, 'acc').items()
         if at == level and LOSS_TERMS[term][0] == kind[0]
@@ -54,8 +61,13 @@ def collapsed_branches(record: Mapping,
                        queue_len: int,
                        collapse_ratio: float = COLLAPSE_RATIO,
                        chance_factor: float = CHANCE_FACTOR) -> List[str]:
-    """The branches (``'{kind} {level}'``) that one record shows collapsed:
-    the rule of :class:`DetCoHealthHook` with ``patience=1``."""
+    """The branches that one record shows collapsed.
+
+    The rule of :class:`DetCoHealthHook` with ``patience=1``.
+
+    Returns:
+        list[str]: The branches, as ``'{kind} {level}'``.
+    """
     max_spread, min_top1 = collapse_thresholds(feat_dim, queue_len,
                                                collapse_ratio, chance_factor)
     return [
@@ -152,8 +164,7 @@ class DetCoHealthHook(Hook):
 
     @staticmethod
     def _model(runner):
-        return runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        return get_ori_model(runner.model)
 
     def before_train(self, runner) -> None:
         """Make the model return its health scalars."""
@@ -168,8 +179,11 @@ class DetCoHealthHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
-        """Switch the model's scalars on for a logged iteration, after
-        adding those of the iterations before it to the message hub."""
+        """Return the model's scalars at logged iterations only.
+
+        Before a logged iteration, the scalars kept on the device since the
+        last one are added to the message hub.
+        """
         model = self._model(runner)
         logged = logs_after_iter(runner, batch_idx)
         if logged:
@@ -179,8 +193,7 @@ class DetCoHealthHook(Hook):
         model.log_scalars = logged
 
     def after_train(self, runner) -> None:
-        """Return every scalar again, and forget those of the iterations
-        after the last logged one."""
+        """Return every scalar again; drop those not logged."""
         model = self._model(runner)
         model.log_scalars = True
         model.pop_unlogged_scalars()

@@ -16,10 +16,11 @@ from .logged_iters import logs_after_iter
 
 
 class _IgnoreSignals:
-    """A data-loader ``worker_init_fn`` that makes the worker ignore
-    ``signals`` until :meth:`release` (called when the training process
-    exits), then calls ``worker_init_fn`` (picklable, for workers that are
-    spawned).
+    """A data-loader ``worker_init_fn`` that makes workers ignore signals.
+
+    The worker ignores ``signals`` until :meth:`release` (called when the
+    training process exits), then calls ``worker_init_fn`` (picklable, for
+    workers that are spawned).
 
     Released, a worker ends on the signal as by default: the training
     process's exit stops its workers with ``SIGTERM``, and waits for them.
@@ -49,8 +50,7 @@ class _IgnoreSignals:
 
 @HOOKS.register_module()
 class PreemptionHook(Hook):
-    """Stop cleanly on a pre-emption signal: at the next logged iteration,
-    write a checkpoint, exit.
+    """Checkpoint and exit at the next logged iteration after a signal.
 
     On any of ``signals`` (by default ``SIGTERM``, which schedulers send
     before they kill a job, and ``SIGUSR1``, what slurm's ``--signal=USR1@N``
@@ -98,8 +98,7 @@ training process exits, normally, pre-empted or on an error).
         self.received = signal.Signals(signum).name
 
     def before_train(self, runner) -> None:
-        """Install the signal handlers; make the training data loader's
-        workers ignore the signals."""
+        """Install the signal handlers; the data workers ignore them."""
         for name in self.signals:
             signal.signal(getattr(signal, name), self._handle)
         loader = runner.train_loop.dataloader
@@ -114,8 +113,10 @@ training process exits, normally, pre-empted or on an error).
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        """Checkpoint and exit if any process received a signal (checked
-        at the iterations the logger logs)."""
+        """Checkpoint and exit if any process received a signal.
+
+        Checked at the iterations the logger logs.
+        """
         if not logs_after_iter(runner, batch_idx):
             return
         stop = torch.tensor([float(self.received is not None)])

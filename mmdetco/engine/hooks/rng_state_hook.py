@@ -10,8 +10,9 @@ from ...compat import HOOKS
 
 
 def get_rng_state() -> dict:
-    """The states of Python's, NumPy's and torch's global generators, in
-    types that ``torch.load(weights_only=True)`` reads.
+    """The states of Python's, NumPy's and torch's global generators.
+
+    In types that ``torch.load(weights_only=True)`` reads.
 
     Of the CUDA generators, only the current device's is saved (``cuda``):
     the one this process draws from, whatever number of devices it sees.
@@ -54,8 +55,9 @@ def set_rng_state(state: dict) -> None:
 
 @HOOKS.register_module()
 class RNGStateHook(Hook):
-    """Save the random generators in every checkpoint; restore them when a
-    run resumes, so that it draws the same augmentations and shuffle-BN
+    """Save the random generators in checkpoints; restore them on resume.
+
+    A resumed run then draws the same augmentations and shuffle-BN
     permutations as the run that was not interrupted.
 
     mmengine re-seeds the generators when a run starts, so without this a
@@ -92,8 +94,11 @@ class RNGStateHook(Hook):
         self._loaded = checkpoint.get('rng_state')
 
     def before_train_epoch(self, runner) -> None:
-        """Restore the states of a resumed run (one that starts past its
-        first iteration, unlike a run that only loads weights)."""
+        """Restore the generators' states in a resumed run.
+
+        A resumed run starts past its first iteration, unlike a run that
+        only loads weights.
+        """
         if self._loaded is not None and runner.iter > 0:
             set_rng_state(self._loaded)
         self._loaded = None

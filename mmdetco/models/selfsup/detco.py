@@ -21,10 +21,12 @@ def _uses_local(loss_terms) -> bool:
 
 @MODELS.register_module()
 class DetCo(BaseSelfSupervisor):
-    """DetCo: MoCo v2 with contrastive losses at every backbone level, and
-    between whole images and their jigsaw patch sets (`DetCo: Unsupervised
-    Contrastive Learning for Object Detection
-    <https://arxiv.org/abs/2102.04803>`_).
+    """DetCo: multi-level, global-local momentum contrast.
+
+    `DetCo: Unsupervised Contrastive Learning for Object Detection
+    <https://arxiv.org/abs/2102.04803>`_: MoCo v2 with contrastive losses at
+    every backbone level, and between whole images and their jigsaw patch
+    sets.
 
     The query encoder (backbone + neck) embeds views 1 of the ``2 + 2 *
     num_patches`` inputs of :class:`DetCoMultiView`, its momentum copy views
@@ -141,8 +143,7 @@ class DetCo(BaseSelfSupervisor):
 
     @staticmethod
     def _neck_with_local(neck: dict, head: dict) -> dict:
-        """``neck`` with ``with_local`` set: whether a loss term of ``head``
-        uses local embeddings."""
+        """``neck`` with ``with_local`` set from ``head``'s loss terms."""
         # DetCoHead's default: every term
         terms = tuple(head.get('loss_terms', LOSS_TERMS))
         uses_local = _uses_local(terms)
@@ -156,9 +157,16 @@ class DetCo(BaseSelfSupervisor):
         return dict(neck, with_local=uses_local)
 
     def embed(self, inputs: List[torch.Tensor]) -> Embeddings:
-        """The query encoder's global and local embeddings of global view 1
-        and patch set 1: one ``(N, feat_dim)`` tensor per level each (no
-        local ones without the local branch)."""
+        """Embed global view 1 and patch set 1 with the query encoder.
+
+        Args:
+            inputs (List[torch.Tensor]): The ``2 + 2 * num_patches`` views.
+
+        Returns:
+            tuple: The global and the local embeddings, one ``(N,
+            feat_dim)`` tensor per level each (no local ones without the
+            local branch).
+        """
         images, patches = self._split_views(inputs)
         return self._encode(
             nn.Sequential(self.backbone, self.neck), images[0], patches[0])
@@ -177,9 +185,11 @@ class DetCo(BaseSelfSupervisor):
 
     def _encode(self, encoder: nn.Sequential, image: torch.Tensor,
                 patches: torch.Tensor) -> Embeddings:
-        """Embed a global view and a patch set with backbone + neck; without
-        the local branch the patches are not embedded (no local
-        embeddings)."""
+        """Embed a global view and a patch set with backbone + neck.
+
+        Without the local branch the patches are not embedded (no local
+        embeddings).
+        """
         backbone, neck = (
             next((c for m, c in self._compiled if m is module), module)
             for module in encoder)
@@ -195,10 +205,13 @@ class DetCo(BaseSelfSupervisor):
     @torch.no_grad()
     def _encode_keys(self, image: torch.Tensor,
                      patches: torch.Tensor) -> Embeddings:
-        """Embed with the key encoder, shuffling the batch across GPUs so
-        that BN statistics do not leak information (shuffle BN); each process
-        receives only the samples it keeps (:func:`shuffle_batch`); the
-        unshuffles follow each shuffle's plan, reading nothing on the host."""
+        """Embed with the key encoder, under shuffle BN.
+
+        The batch is shuffled across GPUs so that BN statistics do not leak
+        information; each process receives only the samples it keeps
+        (:func:`shuffle_batch`); the unshuffles follow each shuffle's plan,
+        reading nothing on the host.
+        """
         image, image_plan = shuffle_batch(image)
         if self.with_local:  # else no patch embeddings (nor k_local)
             patches, patches_plan = shuffle_batch(patches)
@@ -285,8 +298,10 @@ class DetCo(BaseSelfSupervisor):
         self, embeddings: Dict[str, Tuple[List[torch.Tensor],
                                           List[torch.Tensor]]]
     ) -> Dict[str, torch.Tensor]:
-        """The spread of the queries and the positive cosine per kind and
-        level; ``embeddings`` maps a kind to its (queries, keys)."""
+        """The spread of the queries and the positive cosine per branch.
+
+        ``embeddings`` maps a kind to its (queries, keys).
+        """
         health = {}
         for kind, (queries, keys) in embeddings.items():
             for level, q, k in zip(self.head.levels, queries, keys):
@@ -320,8 +335,10 @@ class DetCo(BaseSelfSupervisor):
         return log_vars['loss'], log_vars
 
     def pop_unlogged_scalars(self) -> List[Dict[str, float]]:
-        """The values of the steps that did not return them, oldest first,
-        read from the device in one transfer; they are then forgotten.
+        """Read and forget the scalars kept on the device.
+
+        The scalars of the steps that did not return them, oldest first,
+        are read from the device in one transfer.
 
         Returns:
             list[dict]: One ``{name: value}`` per step.
