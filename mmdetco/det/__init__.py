@@ -19,8 +19,8 @@ proposals with a visible keypoint inside (``visible_keypoint_proposals``),
 :class:`PostTrainingBNStatsHook` (``TEST.PRECISE_BN``) and
 :class:`DifficultAsGTVOCDataset` (VOC training on the difficult boxes).
 :class:`SeparableRoIExtractor` pools with :class:`SeparableRoIAlign`,
-RoIAlign with a backward pass of matrix products, several times faster on a
-CPU core (the demo detector's).
+RoIAlign with a backward pass of matrix products, for CPU training (the demo
+detector's).
 """
 from mmdet.registry import HOOKS
 

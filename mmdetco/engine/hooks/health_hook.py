@@ -91,41 +91,28 @@ def _on_host(outputs: Mapping) -> Dict[str, float]:
 class DetCoHealthHook(Hook):
     """Log the health of every branch, and warn when one collapses.
 
-    Switches on ``log_health`` of the model, so that every training step also
-    returns, per level and kind (``global``, ``local``), from the embeddings
-    it already has (no extra forward pass):
+    Switches on ``log_health`` of the model, so that the training steps also
+    return, per kind (``global``, ``local``) and level, from the embeddings
+    they already have:
 
     - ``spread_{kind}_{level}``: the per-dimension std of the L2-normalised
-      query embeddings across the batch, averaged over dimensions; about
-      ``1 / sqrt(D)`` when the embeddings are spread over the sphere, 0 when
-      they are all the same vector;
+      queries across the batch, averaged over dimensions (about
+      ``1 / sqrt(D)`` when spread over the sphere, 0 when collapsed);
     - ``poscos_{kind}_{level}``: the mean cosine of the positive pairs;
 
-    and, per loss term, ``acc_{term}_{level}``: the contrastive top-1
-    accuracy in %, how often the positive key outranks every queue entry.
-    They are logged with the losses.
-
-    They are computed and checked only at the iterations that the logger
-    logs, and "iterations" below means those. At the other iterations the
-    hook also switches off the model's ``log_scalars``: the model returns
-    only ``loss`` (which mmengine's ``RuntimeInfoHook`` reads on the host
-    after every iteration) and keeps its other scalars on the device; before
-    a logged iteration they are read in one transfer and added to the message
-    hub in their order, so that the logged values and window means of the
-    losses and accuracies are those of every iteration, as before, without a
-    device synchronisation per scalar and iteration.
+    beside the head's ``acc_{term}_{level}`` (contrastive top-1 in %).
+    They are computed and checked only at the iterations the logger logs;
+    at the others the model returns only ``loss`` and keeps its other
+    scalars on the device until the next logged one (``log_scalars``,
+    docs/en/performance.md).
 
     A branch counts as collapsed when its spread stays below
-    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations
-    (with the default 0.05, a mean cosine above about 0.997 between the
-    embeddings of different images) *and* its positives do not stand out:
-    the mean top-1 accuracy of its terms (``gg`` for the global branch,
-    ``ll`` and ``lg`` for the local one) over those iterations is below
-    ``chance_factor`` times chance, ``100 / (K + 1)``. A narrow embedding
-    whose positives still outrank the queue (e.g. at a low temperature) is
-    not a collapse. The hook then logs one error naming the level and kind
-    (once per branch) and keeps training: a checkpoint is still written, and
-    the curves show when it happened.
+    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive (logged)
+    iterations and the mean top-1 of its terms (``gg`` for the global
+    branch, ``ll`` and ``lg`` for the local one) over them is below
+    ``chance_factor`` times chance, ``100 / (K + 1)``. The hook then logs
+    one error naming the branch and keeps training
+    (docs/en/training_health.md).
 
     Args:
         collapse_ratio (float): The collapse threshold, as a fraction of

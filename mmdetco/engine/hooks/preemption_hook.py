@@ -55,25 +55,18 @@ class PreemptionHook(Hook):
     On any of ``signals`` (by default ``SIGTERM``, which schedulers send
     before they kill a job, and ``SIGUSR1``, what slurm's ``--signal=USR1@N``
     sends ``N`` seconds before the time limit), training goes on to the next
-    iteration that the logger logs (at most ``default_hooks.logger.interval``
-    iterations: the processes agree with an all-reduce and a read on the
-    host, a synchronisation this hook does only there); then every process
-    agrees to stop, ``iter_{N}.pth`` is written (with the optimizer,
-    schedulers, queues and, with :class:`RNGStateHook`, the random
-    generators) and recorded as the work
-    directory's last checkpoint, a log line says so, and the process exits
-    with ``exit_code``. ``--resume`` then continues from that iteration
-    (with :class:`ResumableEpochBasedTrainLoop`, inside the epoch), as if
-    nothing had happened: at most the interrupted iteration's time is lost.
+    iteration that the logger logs, where the processes agree to stop:
+    ``iter_{N}.pth`` is written (with the optimizer, schedulers, queues and,
+    with :class:`RNGStateHook`, the random generators) and recorded as the
+    work directory's last checkpoint, and the process exits with
+    ``exit_code``. ``--resume`` then continues from that iteration (with
+    :class:`ResumableEpochBasedTrainLoop`, inside the epoch).
 
-    The training data loader's workers ignore ``signals``: a signal sent to
-    the whole process group (as slurm and Kubernetes send ``SIGTERM``)
-    would otherwise kill them, and the training process would stop on
-    their death before it writes the checkpoint. They end with it (when the
-training process exits, normally, pre-empted or on an error).
-
-    Leave the scheduler the time of ``interval`` iterations and a checkpoint
-    between the signal and the kill.
+    The training data loader's workers ignore ``signals`` until the training
+    process exits: a signal sent to the whole process group would otherwise
+    kill them before the checkpoint is written. Leave the scheduler the time
+    of ``default_hooks.logger.interval`` iterations and a checkpoint between
+    the signal and the kill (docs/en/long_runs.md).
 
     Args:
         signals (Sequence[str]): Names of the signals to handle.

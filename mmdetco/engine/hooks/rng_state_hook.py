@@ -68,16 +68,10 @@ class RNGStateHook(Hook):
     run stood when it wrote the checkpoint (at the end of an epoch, or
     after an iteration for :class:`PreemptionHook`).
 
-    What this covers: the generators of the training process. Data-loader
-    workers (``num_workers > 0``) hold their own, seeded by mmengine from
-    the seed, the rank and the worker id, which a resumed run's workers
-    start anew. The ImageNet configs' data set, :class:`SampleSeededDataset`
-    (with :class:`EpochSeededSampler`), seeds each sample's augmentations
-    from the seed, the epoch and its index instead, so a resumed run draws
-    the same ones with workers too; with another data set its workers draw
-    different (equally distributed) augmentations. Under DDP only rank 0
-    writes the checkpoint, and its generator states are restored on every
-    rank (the CUDA one to each rank's own device).
+    It covers the generators of the training process; data-loader workers
+    draw the same augmentations only with :class:`SampleSeededDataset`
+    (docs/en/long_runs.md). Under DDP rank 0's states, the ones saved, are
+    restored on every rank (the CUDA one to each rank's own device).
     """
 
     priority = 'LOWEST'
