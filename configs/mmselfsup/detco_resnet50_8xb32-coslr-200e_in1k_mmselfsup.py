@@ -61,7 +61,10 @@ train_dataloader = dict(
     dataset=dict(pipeline=train_pipeline))
 
 # EpochBasedTrainLoop that also resumes inside an epoch (PreemptionHook)
-train_cfg = dict(type='ResumableEpochBasedTrainLoop')
+# and stops a step whose loss is not finite (DivergenceGuard)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop',
+    divergence_guard=dict(max_skipped_steps=20))
 # mmengine's Runner that also trains with several CPU processes (gloo)
 runner_type = 'CPUDistributedRunner'
 default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

@@ -45,8 +45,9 @@ class SeededIndex(int):
 
 @DATA_SAMPLERS.register_module()
 class EpochSeededSampler(DefaultSampler):
-    """mmengine's :class:`DefaultSampler` whose indices carry the seed and
-    the epoch (:class:`SeededIndex`).
+    """:class:`DefaultSampler` whose indices carry the seed and the epoch.
+
+    Each index is a :class:`SeededIndex`.
 
     The same indices, in the same order, for each process and epoch; with
     :class:`SampleSeededDataset` each sample's augmentations are drawn from

@@ -13,9 +13,11 @@ from .epoch_seeded_sampler import SeededIndex
 
 @contextmanager
 def seeded_generators(seed: int, epoch: int, index: int) -> Iterator[None]:
-    """Seed Python's ``random``, NumPy's global generator and torch's CPU
-    generator from a hash of ``(seed, epoch, index)``; set them back to
-    their states before on exit.
+    """Seed the global generators from ``(seed, epoch, index)``.
+
+    Python's ``random``, NumPy's global generator and torch's CPU generator
+    are seeded from a hash of the three and set back to their states before
+    on exit.
 
     The CUDA generators are left alone.
     """
@@ -37,8 +39,9 @@ def seeded_generators(seed: int, epoch: int, index: int) -> Iterator[None]:
 
 @DATASETS.register_module()
 class SampleSeededDataset(Dataset):
-    """A data set whose samples draw their augmentations from seeds of
-    their own: the run's seed, the epoch and the sample's index.
+    """A data set whose samples draw their augmentations from own seeds.
+
+    Each sample's seed is the run's seed, the epoch and the sample's index.
 
     An index from :class:`EpochSeededSampler` (:class:`SeededIndex`) loads
     its sample under :func:`seeded_generators`, so the sample is the same
@@ -65,8 +68,8 @@ class SampleSeededDataset(Dataset):
         return len(self.dataset)
 
     def __getitem__(self, index: int):
-        """The sample at ``index``, seeded if ``index`` is a
-        :class:`SeededIndex`."""
+        """The sample at ``index``, seeded if it is a :class:`SeededIndex`.
+        """
         if not isinstance(index, SeededIndex):
             return self.dataset[index]
         if index >= len(self):

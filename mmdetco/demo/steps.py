@@ -24,8 +24,8 @@ from mmdetco.compat import MODELS
 from mmdetco.engine.hooks.health_hook import collapsed_branches
 from mmdetco.models.utils import healthy_spread
 from mmdetco.utils.package_files import package_file
-from mmdetco.utils.training_log import (figure_key, figures, find_logs,
-                                        load_records)
+from mmdetco.utils.training_log import (find_logs, load_records, scalar_key,
+                                        scalars)
 from .dense_probe import dense_probe, pixel_probe
 from .scenes import CLASSES, data_layout, generate_demo_data
 
@@ -160,10 +160,10 @@ def pretrain_health(config: str, work_dir: str) -> dict:
     records = log_records(work_dir, 'loss')
     last = records[-1]
     terms = {
-        figure_key('loss', *name): round(v, 3)
-        for name, v in figures(last, 'loss').items()
+        scalar_key('loss', *name): round(v, 3)
+        for name, v in scalars(last, 'loss').items()
     }
-    spreads = figures(last, 'spread')
+    spreads = scalars(last, 'spread')
     knn = read_log(work_dir, 'knn/top1')
     try:
         pixels = round(read_log(work_dir, 'knn/top1_pixels')[0], 2)
@@ -179,7 +179,7 @@ def pretrain_health(config: str, work_dir: str) -> dict:
         },
         positive_cosine={
             f'{kind}_{level}': round(v, 3)
-            for (kind, level), v in figures(last, 'poscos').items()
+            for (kind, level), v in scalars(last, 'poscos').items()
         },
         collapsed_branches=collapsed_branches(last, cfg.model.feat_dim,
                                               cfg.model.queue_len, **rule),
@@ -216,7 +216,7 @@ def terms_not_falling(records: List[dict], start_iter: int) -> List[str]:
     ]
     late = [r for r in records if r['step'] > last_iter - width]
     terms = sorted(
-        figure_key('loss', *name) for name in figures(records[-1], 'loss'))
+        scalar_key('loss', *name) for name in scalars(records[-1], 'loss'))
     if not early or start_iter + width > last_iter - width:
         return terms
 

@@ -16,11 +16,11 @@ whose RetinaNet P6/P7 convolutions have no norm layer),
 a running average of the number of positive anchors), in
 :class:`KeypointRoIHead` the training of the keypoint branch only on
 proposals with a visible keypoint inside (``visible_keypoint_proposals``),
-:class:`PreciseBNHook` (``TEST.PRECISE_BN``) and
+:class:`PostTrainingBNStatsHook` (``TEST.PRECISE_BN``) and
 :class:`DifficultAsGTVOCDataset` (VOC training on the difficult boxes).
 :class:`SeparableRoIExtractor` pools with :class:`SeparableRoIAlign`,
-RoIAlign with a backward pass of matrix products, several times faster on a
-CPU core (the demo detector's).
+RoIAlign with a backward pass of matrix products, for CPU training (the demo
+detector's).
 """
 from mmdet.registry import HOOKS
 
@@ -36,7 +36,7 @@ from .keypoint_roi_head import KeypointRoIHead
 from .keypoint_transforms import (COCO_KEYPOINT_FLIP_PAIRS, FlipKeypoints,
                                   LoadKeypointAnnotations,
                                   PackKeypointDetInputs, ResizeKeypoints)
-from .precise_bn_hook import PreciseBNHook
+from .post_training_bn_stats_hook import PostTrainingBNStatsHook
 from .separable_roi_align import SeparableRoIAlign, SeparableRoIExtractor
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
     'KeypointRoIHead', 'LoadKeypointAnnotations', 'ResizeKeypoints',
     'FlipKeypoints', 'PackKeypointDetInputs', 'COCO_KEYPOINT_FLIP_PAIRS',
     'heatmaps_to_keypoints', 'keypoints_to_heatmap', 'FPNPlainExtraConvs',
-    'EMANormRetinaHead', 'DifficultAsGTVOCDataset', 'PreciseBNHook',
+    'EMANormRetinaHead', 'DifficultAsGTVOCDataset', 'PostTrainingBNStatsHook',
     'SeparableRoIAlign', 'SeparableRoIExtractor'
 ]
 

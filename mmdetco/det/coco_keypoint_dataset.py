@@ -10,8 +10,9 @@ NUM_COCO_KEYPOINTS = 17
 
 @DATASETS.register_module()
 class CocoKeypointDataset(CocoDataset):
-    """:class:`CocoDataset` whose instances also keep the COCO
-    ``keypoints`` (``[x, y, v] * K``) of their annotation.
+    """:class:`CocoDataset` whose instances also keep their keypoints.
+
+    The COCO ``keypoints`` (``[x, y, v] * K``) of their annotation.
 
     Instances are exactly those of :class:`CocoDataset` (same filtering,
     same order); an annotation without keypoints gets ``K`` unlabelled
@@ -36,8 +37,10 @@ class CocoKeypointDataset(CocoDataset):
         super().__init__(*args, **kwargs)
 
     def filter_data(self) -> List[dict]:
-        """:meth:`CocoDataset.filter_data`, then (unless in test mode)
-        drop images with too few labelled keypoints."""
+        """Filter as CocoDataset, and drop images with too few keypoints.
+
+        Not in test mode.
+        """
         data_list = super().filter_data()
         if self.test_mode or self.min_keypoints_per_image <= 0:
             return data_list
@@ -49,8 +52,7 @@ class CocoKeypointDataset(CocoDataset):
         ]
 
     def parse_data_info(self, raw_data_info: dict) -> Union[dict, List[dict]]:
-        """Parse an image and its annotations as :class:`CocoDataset`
-        does, and add ``keypoints`` to each instance."""
+        """Parse as CocoDataset, adding ``keypoints`` to each instance."""
         data_info = super().parse_data_info(raw_data_info)
         # the annotations that CocoDataset keeps, in its order: parse each
         # one alone with the same rules

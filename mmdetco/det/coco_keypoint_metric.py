@@ -20,8 +20,10 @@ KEYPOINT_STATS = ('AP', 'AP50', 'AP75', 'APm', 'APl', 'AR', 'AR50', 'AR75',
 
 @METRICS.register_module()
 class CocoKeypointMetric(BaseMetric):
-    """COCO keypoint AP (``COCOeval(iouType='keypoints')``) of detections
-    with ``keypoints`` and ``keypoint_scores``.
+    """COCO keypoint AP of detections with keypoints.
+
+    ``COCOeval(iouType='keypoints')`` of detections with ``keypoints`` and
+    ``keypoint_scores``.
 
     Each detection becomes a COCO result of its image and category with
     ``keypoints`` ``[x, y, score] * K`` (0.5 subtracted from the

@@ -8,15 +8,19 @@ from mmdet.registry import DATASETS
 
 @DATASETS.register_module()
 class DifficultAsGTVOCDataset(VOCDataset):
-    """:class:`VOCDataset` that trains on the boxes marked ``difficult``,
-    as detectron2's VOC loader does (MMDetection's turns them into ignored
+    """:class:`VOCDataset` that trains on the boxes marked ``difficult``.
+
+    As detectron2's VOC loader (MMDetection's turns them into ignored
     instances). In test mode they stay ignored (the VOC protocol). Boxes
     ignored for ``filter_cfg.bbox_min_size`` stay ignored.
     """
 
     def _parse_instance_info(self, raw_ann_info, minus_one=True) -> List[dict]:
-        """Parse as :class:`VOCDataset`; outside test mode, a difficult box
-        that is not too small is ground truth."""
+        """Parse as :class:`VOCDataset`, difficult boxes as ground truth.
+
+        Outside test mode, a difficult box that is not too small is ground
+        truth.
+        """
         instances = super()._parse_instance_info(raw_ann_info, minus_one)
         if self.test_mode:
             return instances

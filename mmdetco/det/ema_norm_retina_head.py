@@ -1,6 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""A RetinaNet head whose losses are normalised by a running average of the
-number of positive anchors, as in detectron2."""
+"""A RetinaNet head with detectron2's running loss normaliser."""
 from typing import List
 
 from mmdet.models.dense_heads import RetinaHead
@@ -54,8 +53,9 @@ class EMANormRetinaHead(RetinaHead):
                     batch_gt_instances_ignore: OptInstanceList = None,
                     unmap_outputs: bool = True,
                     return_sampling_results: bool = False) -> tuple:
-        """The targets of :meth:`RetinaHead.get_targets`, with the updated
-        running normaliser as ``avg_factor``.
+        """The targets of :meth:`RetinaHead.get_targets`.
+
+        With the updated running normaliser as ``avg_factor``.
 
         Called once per loss computation (by :meth:`loss_by_feat`), it
         updates ``loss_normalizer`` with the number of positive anchors of

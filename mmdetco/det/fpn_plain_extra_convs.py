@@ -1,6 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""An FPN whose extra levels (RetinaNet's P6, P7) have no norm layer, as in
-detectron2."""
+"""An FPN whose extra levels (RetinaNet's P6, P7) have no norm layer."""
 from mmcv.cnn import ConvModule
 from mmdet.models.necks import FPN
 from mmdet.registry import MODELS

@@ -13,8 +13,9 @@ from torch import Tensor, nn
 
 def keypoints_to_heatmap(keypoints: Tensor, rois: Tensor,
                          heatmap_size: int) -> Tuple[Tensor, Tensor]:
-    """The flat heatmap index of each keypoint in its RoI (detectron2's
-    ``keypoints_to_heatmap``).
+    """The flat heatmap index of each keypoint in its RoI.
+
+    detectron2's ``keypoints_to_heatmap``.
 
     A keypoint at ``(x, y)`` (continuous image coordinates) falls into the
     cell ``floor((x - x1) * S / (x2 - x1))`` of the ``S x S`` grid of the
@@ -172,9 +173,10 @@ class KeypointRCNNHead(BaseModule):
 
     def get_targets(self, sampling_results: List[SamplingResult],
                     batch_gt_instances: InstanceList) -> Tuple[Tensor, Tensor]:
-        """Heatmap indices and validity of the keypoints of the positive
-        RoIs (see :func:`keypoints_to_heatmap`), concatenated over the
-        batch in the order of the positive RoIs.
+        """Heatmap indices and validity of the positive RoIs' keypoints.
+
+        See :func:`keypoints_to_heatmap`; concatenated over the batch in the
+        order of the positive RoIs.
 
         Args:
             sampling_results (list[:obj:`SamplingResult`]): Sampling
@@ -229,8 +231,9 @@ class KeypointRCNNHead(BaseModule):
                         results_list: InstanceList,
                         batch_img_metas: List[dict],
                         rescale: bool = False) -> InstanceList:
-        """Add ``keypoints`` ``(N, K, 2)`` and ``keypoint_scores``
-        ``(N, K)`` to the detections of each image.
+        """Add keypoints and their scores to the detections of each image.
+
+        ``keypoints`` ``(N, K, 2)`` and ``keypoint_scores`` ``(N, K)``.
 
         Args:
             keypoint_preds (Sequence[Tensor]): ``(N, K, S, S)`` logits of

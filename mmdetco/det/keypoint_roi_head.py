@@ -1,6 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The RoI head of Keypoint R-CNN: MMDetection's standard RoI head with a
-keypoint branch."""
+"""The RoI head of Keypoint R-CNN: the standard one with a keypoint branch.
+"""
 import copy
 from typing import List, Tuple
 
@@ -20,9 +20,10 @@ _POS_FIELDS = ('pos_inds', 'pos_priors', 'pos_is_gt', 'pos_assigned_gt_inds',
 
 def select_proposals_with_visible_keypoints(
         sampling_result: SamplingResult, keypoints: Tensor) -> SamplingResult:
-    """The positive proposals whose ground truth has a visible keypoint
-    inside the proposal (detectron2's
-    ``select_proposals_with_visible_keypoints``).
+    """The positive proposals with a visible keypoint of their ground truth.
+
+    detectron2's ``select_proposals_with_visible_keypoints``: the keypoint
+    lies inside the proposal.
 
     A keypoint ``(x, y, v)`` is inside the box ``(x1, y1, x2, y2)`` if
     ``x1 <= x <= x2`` and ``y1 <= y <= y2``, and visible if ``v > 0``.
@@ -140,10 +141,11 @@ class KeypointRoIHead(StandardRoIHead):
     def keypoint_loss(self, x: Tuple[Tensor],
                       sampling_results: List,
                       batch_gt_instances: InstanceList) -> dict:
-        """Keypoint loss on the positive proposals (with
-        ``visible_keypoint_proposals``, on those with a visible keypoint of
-        their ground truth inside; if none remains, a zero loss that still
-        depends on the keypoint head's parameters).
+        """Keypoint loss on the positive proposals.
+
+        With ``visible_keypoint_proposals``, on those with a visible
+        keypoint of their ground truth inside; if none remains, a zero loss
+        that still depends on the keypoint head's parameters.
 
         Args:
             x (tuple[Tensor]): Multi-level image features.
@@ -172,8 +174,10 @@ class KeypointRoIHead(StandardRoIHead):
     def predict_keypoints(self, x: Tuple[Tensor], batch_img_metas: List[dict],
                           results_list: InstanceList,
                           rescale: bool = False) -> InstanceList:
-        """Keypoints of the detections (boxes in network input
-        coordinates); with ``rescale``, keypoints in the original image.
+        """Predict the keypoints of the detections.
+
+        The boxes are in network input coordinates; with ``rescale``, the
+        keypoints are in the original image.
 
         Args:
             x (tuple[Tensor]): Multi-level image features.

@@ -1,6 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Pipeline steps for COCO keypoints: loading, resizing, flipping and
-packing them next to the boxes of MMDetection's transforms."""
+"""Pipeline steps that load, resize, flip and pack COCO keypoints.
+
+They keep the keypoints next to the boxes of MMDetection's transforms.
+"""
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -18,9 +20,11 @@ COCO_KEYPOINT_FLIP_PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10),
 
 def _mark_outside(keypoints: np.ndarray, img_shape: Tuple[int,
                                                           int]) -> None:
-    """As detectron2's ``transform_keypoint_annotations``: keypoints
-    outside the image ``(h, w)`` become unlabelled, and unlabelled
-    keypoints are all zero (in place)."""
+    """Unlabel keypoints outside the image ``(h, w)``, in place.
+
+    As detectron2's ``transform_keypoint_annotations``: unlabelled
+    keypoints are all zero.
+    """
     h, w = img_shape[:2]
     x, y = keypoints[..., 0], keypoints[..., 1]
     inside = (x >= 0) & (y >= 0) & (x <= w) & (y <= h)
@@ -30,9 +34,11 @@ def _mark_outside(keypoints: np.ndarray, img_shape: Tuple[int,
 
 @TRANSFORMS.register_module()
 class LoadKeypointAnnotations(BaseTransform):
-    """Load the ``keypoints`` of each instance (see
-    :class:`CocoKeypointDataset`) into ``gt_keypoints``, a float32 array
-    ``(N, K, 3)`` of ``(x, y, v)`` aligned with ``gt_bboxes``.
+    """Load the ``keypoints`` of each instance into ``gt_keypoints``.
+
+    The instances of :class:`CocoKeypointDataset`; ``gt_keypoints`` is a
+    float32 array ``(N, K, 3)`` of ``(x, y, v)`` aligned with
+    ``gt_bboxes``.
 
     As detectron2, 0.5 is added to the labelled coordinates: COCO gives
     pixel indices, the boxes and the model use continuous coordinates
@@ -60,9 +66,12 @@ class LoadKeypointAnnotations(BaseTransform):
 
 @TRANSFORMS.register_module()
 class ResizeKeypoints(BaseTransform):
-    """Scale ``gt_keypoints`` by the ``scale_factor`` ``(w, h)`` that the
-    preceding ``Resize`` (or ``RandomResize``, ``RandomChoiceResize``)
-    wrote; keypoints outside the resized image become unlabelled."""
+    """Scale ``gt_keypoints`` as the preceding ``Resize`` scaled the image.
+
+    By the ``scale_factor`` ``(w, h)`` that ``Resize`` (or
+    ``RandomResize``, ``RandomChoiceResize``) wrote; keypoints outside the
+    resized image become unlabelled.
+    """
 
     def transform(self, results: dict) -> dict:
         keypoints = results['gt_keypoints']
@@ -74,10 +83,11 @@ class ResizeKeypoints(BaseTransform):
 
 @TRANSFORMS.register_module()
 class FlipKeypoints(BaseTransform):
-    """Flip ``gt_keypoints`` as the preceding ``RandomFlip`` flipped the
-    image (``flip``, ``flip_direction``): mirror the coordinates
-    (``x' = w - x`` as MMDetection's boxes and detectron2) and, for a
-    reflection (horizontal or vertical), swap the left and right joints.
+    """Flip ``gt_keypoints`` as ``RandomFlip`` flipped the image.
+
+    By ``flip`` and ``flip_direction``: mirror the coordinates (``x' = w -
+    x`` as MMDetection's boxes and detectron2) and, for a reflection
+    (horizontal or vertical), swap the left and right joints.
 
     Args:
         flip_pairs (Sequence[tuple[int, int]]): left/right keypoint
@@ -115,8 +125,10 @@ class FlipKeypoints(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PackKeypointDetInputs(PackDetInputs):
-    """:class:`PackDetInputs` that also packs ``gt_keypoints`` into
-    ``gt_instances.keypoints`` (and ``ignored_instances.keypoints``), with
-    the same split by ``gt_ignore_flags`` as the boxes."""
+    """:class:`PackDetInputs` that also packs ``gt_keypoints``.
+
+    Into ``gt_instances.keypoints`` (and ``ignored_instances.keypoints``),
+    with the same split by ``gt_ignore_flags`` as the boxes.
+    """
 
     mapping_table = dict(PackDetInputs.mapping_table, gt_keypoints='keypoints')

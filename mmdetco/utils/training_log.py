@@ -1,5 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The training logs of a run: the names of the logged figures, and the json
+"""The training logs of a run: the names of the logged scalars, and the json
 logs mmengine writes (``WORK_DIR/<timestamp>/vis_data/<timestamp>.json``, one
 record per line)."""
 import glob
@@ -8,44 +8,44 @@ import os.path as osp
 import re
 from typing import Dict, List, Mapping, Sequence, Tuple
 
-#: The logged figures, per loss term (``loss``: the unweighted InfoNCE term,
+#: The logged scalars, per loss term (``loss``: the unweighted InfoNCE term,
 #: ``acc``: its contrastive top-1) or per kind of embedding (``spread``,
 #: ``poscos``: of the ``global`` or ``local`` queries), and level.
-FIGURE_KEY = re.compile(
-    r'^(?P<figure>loss|acc|spread|poscos)_(?P<name>[a-z]+)_(?P<level>\w+)$')
+SCALAR_KEY = re.compile(
+    r'^(?P<scalar>loss|acc|spread|poscos)_(?P<name>[a-z]+)_(?P<level>\w+)$')
 #: Where the json logs are, under a work directory or a timestamp directory.
 LOG_PATTERNS = ('*/vis_data/*.json', 'vis_data/*.json')
 #: Json files in ``vis_data`` that are not the training log.
 NOT_LOGS = ('scalars.json', 'config.json')
 
 
-def figure_key(figure: str, name: str, level: str) -> str:
-    """The logged name of a figure, e.g. ``loss_gg_res2`` or
+def scalar_key(scalar: str, name: str, level: str) -> str:
+    """The logged name of a scalar, e.g. ``loss_gg_res2`` or
     ``spread_local_res5``.
 
     Args:
-        figure (str): ``loss``, ``acc``, ``spread`` or ``poscos``.
+        scalar (str): ``loss``, ``acc``, ``spread`` or ``poscos``.
         name (str): The loss term (``gg``, ``ll``, ``lg``) for ``loss`` and
             ``acc``, the kind (``global``, ``local``) for the others.
         level (str): The level, e.g. ``res2``.
     """
-    return f'{figure}_{name}_{level}'
+    return f'{scalar}_{name}_{level}'
 
 
-def figures(record: Mapping, figure: str) -> Dict[Tuple[str, str], float]:
-    """The values of one figure in a log record (or a model's outputs).
+def scalars(record: Mapping, scalar: str) -> Dict[Tuple[str, str], float]:
+    """The values of one scalar in a log record (or a model's outputs).
 
     Args:
         record (Mapping): Logged names and values.
-        figure (str): ``loss``, ``acc``, ``spread`` or ``poscos``.
+        scalar (str): ``loss``, ``acc``, ``spread`` or ``poscos``.
 
     Returns:
         dict: ``{(name, level): value}`` in the record's order.
     """
     found = {}
     for key, value in record.items():
-        match = FIGURE_KEY.match(key)
-        if match is not None and match['figure'] == figure:
+        match = SCALAR_KEY.match(key)
+        if match is not None and match['scalar'] == scalar:
             found[(match['name'], match['level'])] = float(value)
     return found
 

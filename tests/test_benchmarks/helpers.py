@@ -270,7 +270,7 @@ def shrink(cfg: Config,
     cfg.default_hooks.checkpoint.interval = iters
     cfg.visualizer.pop('name', None)  # one visualizer per runner
     for hook in cfg.get('custom_hooks', []):
-        if hook.type == 'PreciseBNHook':  # precise BN on 2 batches
+        if hook.type == 'PostTrainingBNStatsHook':  # precise BN on 2 batches
             hook.num_iters = 2
     cfg.randomness = dict(seed=0)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

@@ -450,7 +450,8 @@ DERIVED = {
     'precise BN iterations':
     lambda cfg: _only(
         (h for h in cfg.custom_hooks
-         if h.type == 'PreciseBNHook'), 'PreciseBNHook').num_iters,
+         if h.type == 'PostTrainingBNStatsHook'),
+        'PostTrainingBNStatsHook').num_iters,
     'train resize':
     lambda cfg: _train_step(cfg, 'RandomChoiceResize').type,
     'train short sides':

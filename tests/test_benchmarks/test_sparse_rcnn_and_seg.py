@@ -161,7 +161,7 @@ def test_sparse_rcnn_follows_the_sparse_rcnn_authors():
 
     # TEST.PRECISE_BN: the project's precise BN, after the pre-training check
     hooks = [h.type for h in cfg.custom_hooks]
-    assert hooks == ['PretrainedBackboneCheckHook', 'PreciseBNHook']
+    assert hooks == ['PretrainedBackboneCheckHook', 'PostTrainingBNStatsHook']
     assert cfg.custom_hooks[1].num_iters == 200
 
 
@@ -237,7 +237,7 @@ def test_sparse_rcnn_trains_and_evaluates(detco_r18, demo_coco, tmp_path):
     assert log.count(f'load backbone. in model from: {checkpoint}') == 1
     assert 'do not match exactly' not in log
     assert 'PretrainedBackboneCheckHook: `backbone`: all' in log
-    assert 'PreciseBNHook: the running statistics of' in log
+    assert 'PostTrainingBNStatsHook: the running statistics of' in log
 
 
 # --- MMSegmentation: Cityscapes semantic segmentation ---------------------

@@ -199,7 +199,7 @@ def _worker(rank, world_size, port, data_root, work_dir):
 @pytest.fixture(scope='module')
 def counts(tmp_path_factory):
     """The counts of each iteration, per process, and how many values of
-    some figures the message hub holds at the end."""
+    some scalars the message hub holds at the end."""
     root = tmp_path_factory.mktemp('hygiene')
     data_root = str(root / 'data')
     load_tool('tools/dataset_converters/generate_tiny_imagenet.py'
@@ -254,9 +254,9 @@ def test_host_reads_and_collectives_per_iteration(counts):
     assert quiet['collective'] == dict(inherent, all_reduce=1)
     assert logged['collective'] == dict(inherent, all_reduce=2)
     assert quiet['ddp_buckets'] == logged['ddp_buckets'] == DDP_BUCKETS
-    # logged: mmengine's reads of the 41 figures, the divergence guard's and
-    # the pre-emption check's; the figures of the other iterations and the
-    # health figures, one transfer each
+    # logged: mmengine's reads of the 41 scalars, the divergence guard's and
+    # the pre-emption check's; the scalars of the other iterations and the
+    # health scalars, one transfer each
     assert _reads(logged, but='shuffle_bn') == {'item': 43, 'tolist': 2}
     # not logged: the divergence guard's check and mmengine's read of `loss`
     assert _reads(quiet, but='shuffle_bn') == {'item': 2}
@@ -271,9 +271,9 @@ def test_host_reads_and_collectives_per_iteration(counts):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_deferred_figures_reach_the_message_hub(counts):
+def test_deferred_scalars_reach_the_message_hub(counts):
     """Every iteration's losses and accuracies are in the message hub,
-    though only the logged iterations return them; the health figures are
+    though only the logged iterations return them; the health scalars are
     computed at the logged iterations alone."""
     assert counts[0]['history'] == {
         'train/loss': ITERS,

@@ -8,8 +8,9 @@ import os.path as osp
 import torch
 from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from mmdetco.utils import get_ori_model
 
 
 @HOOKS.register_module()
@@ -19,8 +20,7 @@ class RankStateDumpHook(Hook):
     running statistics: every process keeps its own, as in MoCo)."""
 
     def after_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         state = {
             name: tensor.detach().clone()
             for name, tensor in model.state_dict().items() if

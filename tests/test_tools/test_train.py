@@ -55,7 +55,7 @@ def test_train_then_resume(tmp_path, data_root):
     log = train([sys.executable, 'tools/train.py', CONFIG], work_dir,
                 data_root, '--cfg-options', 'train_cfg.max_epochs=1')
     assert 'loss_lg_res5' in log
-    # the health figures and the kNN monitor are logged
+    # the health scalars and the kNN monitor are logged
     assert 'spread_local_res5' in log and 'acc_lg_res5' in log
     assert 'knn/top1' in log
     state = load_state(work_dir, 'epoch_1.pth')['state_dict']

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from mmdetco.utils import (figure_key, figures, find_log, find_logs,
-                           load_records)
+from mmdetco.utils import (find_log, find_logs, load_records, scalar_key,
+                           scalars)
 
 
 def write_run(work_dir, timestamp, records, scalars=True):
@@ -21,20 +21,20 @@ def write_run(work_dir, timestamp, records, scalars=True):
     return vis_data / f'{timestamp}.json'
 
 
-def test_figure_names_are_read_back_by_figure():
+def test_scalar_names_are_read_back_by_scalar():
     record = {
-        figure_key('loss', 'gg', 'res2'): 5.1,
-        figure_key('acc', 'lg', 'res5'): 12.5,
-        figure_key('spread', 'local', 'res5'): 0.01,
+        scalar_key('loss', 'gg', 'res2'): 5.1,
+        scalar_key('acc', 'lg', 'res5'): 12.5,
+        scalar_key('spread', 'local', 'res5'): 0.01,
         'loss': 9.0,
         'knn/top1': 30.,
     }
     assert list(record)[:3] == [
         'loss_gg_res2', 'acc_lg_res5', 'spread_local_res5'
     ]
-    assert figures(record, 'loss') == {('gg', 'res2'): 5.1}
-    assert figures(record, 'spread') == {('local', 'res5'): 0.01}
-    assert figures(record, 'poscos') == {}
+    assert scalars(record, 'loss') == {('gg', 'res2'): 5.1}
+    assert scalars(record, 'spread') == {('local', 'res5'): 0.01}
+    assert scalars(record, 'poscos') == {}
 
 
 def test_every_log_of_a_resumed_run_oldest_first(tmp_path):

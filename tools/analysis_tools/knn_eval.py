@@ -22,10 +22,10 @@ from typing import Dict, Optional
 
 import torch
 from mmengine.dist import is_main_process
-from mmengine.model import is_model_wrapper
 
 from mmdetco.engine import KNNMonitorHook
 from mmdetco.evaluation import extract_features
+from mmdetco.utils import get_ori_model
 from mmdetco.utils.runner_args import (add_runner_args, build_runner,
                                        runner_config)
 
@@ -84,8 +84,7 @@ def main():
     hook = knn_monitor(cfg, args)
     runner = build_runner(cfg)
     runner.load_checkpoint(args.checkpoint, strict=True)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
+    model = get_ori_model(runner.model)
     bank = extract_features(
         model, runner.build_dataloader(hook.dataloader_cfg, seed=runner.seed))
     queries = None

@@ -1,11 +1,11 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Plot the DetCo losses and health figures of a training log.
+"""Plot the DetCo losses and health scalars of a training log.
 
 The newest mmengine json log under a work directory
 (``WORK_DIR/<timestamp>/vis_data/<timestamp>.json``), or a given ``.json``
 log, is read; every logged ``loss_{term}_{level}`` (e.g. ``loss_gg_res2``)
 goes to the subplot of its level, with one line per term (``gg``, ``ll``,
-``lg``), and the total ``loss`` gets a subplot of its own. The figures of
+``lg``), and the total ``loss`` gets a subplot of its own. The scalars of
 :class:`DetCoHealthHook` and :class:`KNNMonitorHook`, when logged, follow:
 the contrastive top-1 accuracy ``acc_{term}_{level}`` per level, the
 embedding ``spread_{kind}_{level}`` and positive cosine
@@ -33,7 +33,7 @@ matplotlib.use('Agg')
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmdetco.utils import FIGURE_KEY, find_log, load_records  # noqa: E402
+from mmdetco.utils import SCALAR_KEY, find_log, load_records  # noqa: E402
 
 #: Size of one subplot in inches, and the resolution of the saved figure.
 SUBPLOT_INCHES = (4.0, 3.0)
@@ -42,7 +42,7 @@ DPI = 100
 MAX_COLUMNS = 3
 TOTAL_KEY = 'loss'
 KNN_KEY = 'knn/top1'
-#: The grouped figures (:data:`mmdetco.utils.FIGURE_KEY`): figure,
+#: The grouped scalars (:data:`mmdetco.utils.SCALAR_KEY`): scalar,
 #: subplot title and line label (formatted with the key's ``name`` and
 #: ``level``), in plotting order.
 GROUPS = (
@@ -109,7 +109,7 @@ def group_keys(
     Args:
         records (Sequence[dict]): The records from :func:`load_log`.
         keys (Sequence[str], optional): The keys to plot; if None every
-            ``loss_{term}_{level}``, ``loss``, and the health and kNN figures
+            ``loss_{term}_{level}``, ``loss``, and the health and kNN scalars
             that are logged.
 
     Returns:
@@ -124,8 +124,8 @@ def group_keys(
     logged = list(OrderedDict.fromkeys(k for r in records for k in r))
     if keys is None:
         keys = [
-            k for figure, _, _ in GROUPS
-            for k in logged if figure_of(k) == figure
+            k for scalar, _, _ in GROUPS
+            for k in logged if scalar_of(k) == scalar
         ] + [TOTAL_KEY] + [KNN_KEY] * (
             KNN_KEY in logged)
     missing = [k for k in keys if k not in logged]
@@ -134,8 +134,8 @@ def group_keys(
                        f'logged keys: {logged}.')
     subplots, others = OrderedDict(), OrderedDict()
     for key in keys:
-        match = FIGURE_KEY.match(key)
-        group = next((g for g in GROUPS if match and g[0] == match['figure']),
+        match = SCALAR_KEY.match(key)
+        group = next((g for g in GROUPS if match and g[0] == match['scalar']),
                      None)
         if group is None:
             others[key] = [(key, key)]
@@ -147,10 +147,10 @@ def group_keys(
     return subplots
 
 
-def figure_of(key: str) -> Optional[str]:
-    """The figure (``loss``, ``acc``, ...) a key logs, or None."""
-    match = FIGURE_KEY.match(key)
-    return match['figure'] if match else None
+def scalar_of(key: str) -> Optional[str]:
+    """The scalar (``loss``, ``acc``, ...) a key logs, or None."""
+    match = SCALAR_KEY.match(key)
+    return match['scalar'] if match else None
 
 
 def series(records: Sequence[dict], key: str) -> Tuple[list, list]:

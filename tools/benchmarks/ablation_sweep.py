@@ -84,7 +84,7 @@ def config_name(config: str) -> str:
 
 
 def summarise(result: dict, health: dict) -> dict:
-    """One table row of a run: its result and its health figures."""
+    """One table row of a run: its result and its health scalars."""
     chance = health['chance_loss']
     row = dict(result)
     for term in LOSS_TERMS:

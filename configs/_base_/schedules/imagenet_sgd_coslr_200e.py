@@ -8,7 +8,12 @@ param_scheduler = [
 ]
 
 # EpochBasedTrainLoop that also resumes inside an epoch (after pre-emption)
-train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=200)
+# and stops a step whose loss is not finite (DivergenceGuard; under fp16 it
+# skips up to `max_skipped_steps` consecutive ones)
+train_cfg = dict(
+    type='ResumableEpochBasedTrainLoop',
+    max_epochs=200,
+    divergence_guard=dict(max_skipped_steps=20))
 
 # `--auto-scale-lr` scales lr linearly from this batch size.
 auto_scale_lr = dict(base_batch_size=256)

@@ -45,8 +45,8 @@ class DetCoMultiView(BaseTransform):
         self._check_patch_sizes()
 
     def _check_patch_sizes(self) -> None:
-        """Fail at build time, not at the first image, if the crop of the
-        patch pipeline is too small for its jigsaw patches."""
+        """Check at build time that the patch crop fits its jigsaw patches.
+        """
         transforms = self.patch_pipeline.transforms
         # MMPretrain's crops give their output size as `scale`, MMSelfSup's
         # as `size` (its `scale` is the area range)
@@ -72,8 +72,10 @@ class DetCoMultiView(BaseTransform):
 
     @staticmethod
     def _compose(transforms: List[dict]) -> Compose:
-        """Build transforms from the registry of mmdetco's codebase
-        (:mod:`mmdetco.compat`), whatever the default scope."""
+        """Build transforms from mmdetco's codebase's registry.
+
+        :mod:`mmdetco.compat`'s, whatever the default scope.
+        """
         return Compose([
             TRANSFORMS.build(t) if isinstance(t, dict) else t
             for t in transforms

@@ -7,13 +7,13 @@ from ...compat import TRANSFORMS, RandomResizedCrop
 
 @TRANSFORMS.register_module()
 class FastRandomResizedCrop(RandomResizedCrop):
-    """``RandomResizedCrop`` (MMPretrain's, or MMClassification's with
-    MMSelfSup), without its slow copy.
+    """``RandomResizedCrop`` without its slow copy.
 
-    The same crop parameters and output, pixel for pixel: the crop is made
-    contiguous before it is resized, so that the ``pillow`` backend reads it
-    as a buffer instead of copying the strided view element by element
-    (about 2 ms per crop of an ImageNet-sized image).
+    MMPretrain's, or MMClassification's with MMSelfSup, with the same crop
+    parameters and output, pixel for pixel: the crop is made contiguous
+    before it is resized, so that the ``pillow`` backend reads it as a
+    buffer instead of copying the strided view element by element
+    (docs/en/performance.md).
 
     Required Keys:
 

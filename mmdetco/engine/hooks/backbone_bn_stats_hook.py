@@ -3,11 +3,10 @@ from typing import Optional
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...compat import HOOKS
-from ...utils import cumulative_bn_stats, global_rng_restored
+from ...utils import cumulative_bn_stats, get_ori_model, global_rng_restored
 
 
 @HOOKS.register_module()
@@ -19,15 +18,15 @@ class BackboneBNStatsHook(Hook):
     that change every step, and the error compounds from layer to layer) nor
     whole images (they come from the training views). A backbone used in
     eval mode (the kNN monitor, a frozen-backbone probe, a linear benchmark)
-    then normalises with statistics that do not match its input: measured
-    on the demo, res5 features 10-50 x too large (docs/en/
-    training_health.md). This hook replaces them by the exact (cumulative)
-    mean and variance of the backbone's features over ``num_batches`` batches
-    of ``dataloader``, with the weights of the moment:
+    then normalises with statistics that do not match its input
+    (docs/en/training_health.md). This hook replaces them by the exact
+    (cumulative) mean and variance of the backbone's features over
+    ``num_batches`` batches of ``dataloader``, with the weights of the
+    moment:
 
     - before the first iteration of a run that starts from scratch, so that
       the initial weights are evaluated like the trained ones (the kNN
-      monitor's first figure, a random frozen backbone);
+      monitor's first evaluation, a random frozen backbone);
     - with ``interval``, after every ``interval`` epochs and after the last
       one, before that epoch's checkpoint is written and before
       :class:`KNNMonitorHook` evaluates: every saved and exported backbone
@@ -79,10 +78,8 @@ class BackboneBNStatsHook(Hook):
 
     @torch.no_grad()
     def reestimate(self, runner) -> None:
-        """Replace the running statistics of every BN layer of the
-        backbone by those of the data loader's images."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        """Re-estimate the backbone's BN statistics on the data loader."""
+        model = get_ori_model(runner.model)
         layers = [
             m for m in model.backbone.modules()
             if isinstance(m, _BatchNorm) and m.track_running_stats

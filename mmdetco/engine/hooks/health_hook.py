@@ -1,16 +1,14 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The collapse rule of a DetCo branch, and the hook that applies it while
-training."""
+"""The collapse rule of a DetCo branch, and the hook that applies it."""
 from collections import deque
 from typing import Deque, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
 from ...models.utils import LOSS_TERMS, healthy_spread
-from ...utils.training_log import figures
+from ...utils import get_ori_model, scalars
 from .logged_iters import logs_after_iter
 
 #: The defaults of the rule: a branch is narrow under ``COLLAPSE_RATIO /
@@ -40,10 +38,19 @@ def collapse_thresholds(feat_dim: int,
 
 
 def branch_top1(record: Mapping, kind: str, level: str) -> float:
-    """The mean top-1 (in %) of the logged terms whose queries are of
-    ``kind`` (``global`` or ``local``) at ``level``; 0 if none is logged."""
+    """The mean top-1 (in %) of a branch's logged terms.
+
+    Args:
+        record (Mapping): Logged names and values.
+        kind (str): The kind of the queries, ``global`` or ``local``.
+        level (str): The level, e.g. ``res2``.
+
+    Returns:
+        float: The mean ``acc`` of the terms of that branch; 0 if none is
+        logged.
+    """
     values = [
-        value for (term, at), value in figures(record, 'acc').items()
+        value for (term, at), value in scalars(record, 'acc').items()
         if at == level and LOSS_TERMS[term][0] == kind[0]
     ]
     return sum(values) / len(values) if values else 0.
@@ -54,13 +61,18 @@ def collapsed_branches(record: Mapping,
                        queue_len: int,
                        collapse_ratio: float = COLLAPSE_RATIO,
                        chance_factor: float = CHANCE_FACTOR) -> List[str]:
-    """The branches (``'{kind} {level}'``) that one record shows collapsed:
-    the rule of :class:`DetCoHealthHook` with ``patience=1``."""
+    """The branches that one record shows collapsed.
+
+    The rule of :class:`DetCoHealthHook` with ``patience=1``.
+
+    Returns:
+        list[str]: The branches, as ``'{kind} {level}'``.
+    """
     max_spread, min_top1 = collapse_thresholds(feat_dim, queue_len,
                                                collapse_ratio, chance_factor)
     return [
         f'{kind} {level}'
-        for (kind, level), value in figures(record, 'spread').items()
+        for (kind, level), value in scalars(record, 'spread').items()
         if value < max_spread and branch_top1(record, kind, level) < min_top1
     ]
 
@@ -79,41 +91,28 @@ def _on_host(outputs: Mapping) -> Dict[str, float]:
 class DetCoHealthHook(Hook):
     """Log the health of every branch, and warn when one collapses.
 
-    Switches on ``log_health`` of the model, so that every training step also
-    returns, per level and kind (``global``, ``local``), from the embeddings
-    it already has (no extra forward pass):
+    Switches on ``log_health`` of the model, so that the training steps also
+    return, per kind (``global``, ``local``) and level, from the embeddings
+    they already have:
 
     - ``spread_{kind}_{level}``: the per-dimension std of the L2-normalised
-      query embeddings across the batch, averaged over dimensions; about
-      ``1 / sqrt(D)`` when the embeddings are spread over the sphere, 0 when
-      they are all the same vector;
+      queries across the batch, averaged over dimensions (about
+      ``1 / sqrt(D)`` when spread over the sphere, 0 when collapsed);
     - ``poscos_{kind}_{level}``: the mean cosine of the positive pairs;
 
-    and, per loss term, ``acc_{term}_{level}``: the contrastive top-1
-    accuracy in %, how often the positive key outranks every queue entry.
-    They are logged with the losses.
-
-    They are computed and checked only at the iterations that the logger
-    logs, and "iterations" below means those. At the other iterations the
-    hook also switches off the model's ``log_figures``: the model returns
-    only ``loss`` (which mmengine's ``RuntimeInfoHook`` reads on the host
-    after every iteration) and keeps its other figures on the device; before
-    a logged iteration they are read in one transfer and added to the message
-    hub in their order, so that the logged values and window means of the
-    losses and accuracies are those of every iteration, as before, without a
-    device synchronisation per figure and iteration.
+    beside the head's ``acc_{term}_{level}`` (contrastive top-1 in %).
+    They are computed and checked only at the iterations the logger logs;
+    at the others the model returns only ``loss`` and keeps its other
+    scalars on the device until the next logged one (``log_scalars``,
+    docs/en/performance.md).
 
     A branch counts as collapsed when its spread stays below
-    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive iterations
-    (with the default 0.05, a mean cosine above about 0.997 between the
-    embeddings of different images) *and* its positives do not stand out:
-    the mean top-1 accuracy of its terms (``gg`` for the global branch,
-    ``ll`` and ``lg`` for the local one) over those iterations is below
-    ``chance_factor`` times chance, ``100 / (K + 1)``. A narrow embedding
-    whose positives still outrank the queue (e.g. at a low temperature) is
-    not a collapse. The hook then logs one error naming the level and kind
-    (once per branch) and keeps training: a checkpoint is still written, and
-    the curves show when it happened.
+    ``collapse_ratio / sqrt(D)`` for ``patience`` consecutive (logged)
+    iterations and the mean top-1 of its terms (``gg`` for the global
+    branch, ``ll`` and ``lg`` for the local one) over them is below
+    ``chance_factor`` times chance, ``100 / (K + 1)``. The hook then logs
+    one error naming the branch and keeps training
+    (docs/en/training_health.md).
 
     Args:
         collapse_ratio (float): The collapse threshold, as a fraction of
@@ -152,11 +151,10 @@ class DetCoHealthHook(Hook):
 
     @staticmethod
     def _model(runner):
-        return runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        return get_ori_model(runner.model)
 
     def before_train(self, runner) -> None:
-        """Make the model return its health figures."""
+        """Make the model return its health scalars."""
         model = self._model(runner)
         if not hasattr(model, 'log_health'):
             raise TypeError(
@@ -168,22 +166,24 @@ class DetCoHealthHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
-        """Switch the model's figures on for a logged iteration, after
-        adding those of the iterations before it to the message hub."""
+        """Return the model's scalars at logged iterations only.
+
+        Before a logged iteration, the scalars kept on the device since the
+        last one are added to the message hub.
+        """
         model = self._model(runner)
         logged = logs_after_iter(runner, batch_idx)
         if logged:
-            for step in model.pop_unlogged():
+            for step in model.pop_unlogged_scalars():
                 for name, value in step.items():
                     runner.message_hub.update_scalar(f'train/{name}', value)
-        model.log_figures = logged
+        model.log_scalars = logged
 
     def after_train(self, runner) -> None:
-        """Return every figure again, and forget those of the iterations
-        after the last logged one."""
+        """Return every scalar again; drop those not logged."""
         model = self._model(runner)
-        model.log_figures = True
-        model.pop_unlogged()
+        model.log_scalars = True
+        model.pop_unlogged_scalars()
 
     def after_train_iter(self,
                          runner,
@@ -199,7 +199,7 @@ class DetCoHealthHook(Hook):
                                                   model.queue_len,
                                                   self.collapse_ratio,
                                                   self.chance_factor)
-        for (kind, level), value in figures(outputs, 'spread').items():
+        for (kind, level), value in scalars(outputs, 'spread').items():
             branch = f'{kind} {level}'
             if value >= threshold:
                 self.below.pop(branch, None)

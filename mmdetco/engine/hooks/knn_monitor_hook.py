@@ -5,11 +5,10 @@ from typing import Dict, Optional
 import torch
 from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
 from ...evaluation import extract_features, knn_classifier
-from ...utils import global_rng_restored
+from ...utils import get_ori_model, global_rng_restored
 
 
 @HOOKS.register_module()
@@ -29,18 +28,16 @@ class KNNMonitorHook(Hook):
 
     With ``pixel_baseline`` the first evaluation also logs
     ``knn/top1_pixels``, the same kNN on the preprocessed pixels themselves
-    (flattened, centred on the bank's mean, L2-normalised): the figure a
+    (flattened, centred on the bank's mean, L2-normalised): the top-1 a
     backbone has to beat before its kNN top-1 says anything.
 
     Under DDP every process embeds its shard of each split; the features,
     labels (and pixels) of all processes are then gathered on every process
     in data set order, each sample once (by the ``sample_idx`` that
     ``PackInputs`` keeps by default), and every process runs the same kNN
-    over the whole split: the figure is the one a single process computes.
-    Each process then holds the whole split's features: the ImageNet
-    configs' 10,000 val images at 2048-d take 82 MB (a few times that in
-    CPU memory for a moment while they are gathered), their similarity
-    matrix 400 MB more while the kNN runs.
+    over the whole split: the top-1 is the one a single process computes.
+    Each process then holds the whole split's features and, while the kNN
+    runs, their similarity matrix (sizes: docs/en/training_health.md).
 
     A missing split does not stop the run: if building a data loader raises
     ``FileNotFoundError`` (e.g. ImageNet's ``val/`` or ``meta/val.txt`` is
@@ -96,8 +93,10 @@ class KNNMonitorHook(Hook):
         self.dataloader = self.query_dataloader = None
 
     def before_train(self, runner) -> None:
-        """Build the data loaders (or turn the monitor off if a split is
-        missing); evaluate the initial weights."""
+        """Build the data loaders and evaluate the initial weights.
+
+        A missing split turns the monitor off.
+        """
         loaders, missing = {}, None
         try:
             for field, cfg in (('dataloader', self.dataloader_cfg),
@@ -140,11 +139,13 @@ class KNNMonitorHook(Hook):
                  bank: Dict[str, torch.Tensor],
                  queries: Optional[Dict[str, torch.Tensor]],
                  key: str = 'features') -> float:
-        """The kNN top-1 (in %, with this hook's ``k`` and ``temperature``)
-        of the ``key`` rows of ``queries`` against those of ``bank``, both
-        from :func:`~mmdetco.evaluation.extract_features`; leave-one-out on
-        ``bank`` without ``queries``. ``pixels`` are centred on the bank's
-        mean."""
+        """The kNN top-1 (in %) of ``queries`` against ``bank``.
+
+        With this hook's ``k`` and ``temperature``, on the ``key`` rows of
+        both (from :func:`~mmdetco.evaluation.extract_features`);
+        leave-one-out on ``bank`` without ``queries``. ``pixels`` are
+        centred on the bank's mean.
+        """
         test = (None, None) if queries is None else (queries[key],
                                                      queries['labels'])
         return knn_classifier(
@@ -157,8 +158,7 @@ class KNNMonitorHook(Hook):
 
     def evaluate(self, runner) -> float:
         """Compute, log and return the kNN top-1 accuracy (in %)."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         with_pixels = self.pixel_baseline and not self._pixels_logged
         # iterating a data loader draws from the global generator: restored,
         # so that an evaluation (or its absence) leaves the run as it was

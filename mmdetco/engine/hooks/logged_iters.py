@@ -4,11 +4,18 @@ from mmengine.hooks import LoggerHook
 
 
 def logs_after_iter(runner, batch_idx: int) -> bool:
-    """Whether the ``LoggerHook`` of ``runner`` logs after training
-    iteration ``batch_idx`` (by mmengine's own rule: every ``interval``
-    iterations of an epoch and at its end); True without a ``LoggerHook``.
+    """Whether the runner's ``LoggerHook`` logs after an iteration.
 
-    Every process gets the same answer, so a collective may depend on it.
+    mmengine's own rule: every ``interval`` iterations of an epoch and at
+    its end. Every process gets the same answer, so a collective may
+    depend on it.
+
+    Args:
+        runner (Runner): The runner.
+        batch_idx (int): The training iteration in the epoch.
+
+    Returns:
+        bool: Whether it is logged; True without a ``LoggerHook``.
     """
     logger = next((h for h in runner.hooks if isinstance(h, LoggerHook)), None)
     if logger is None or logger.every_n_inner_iters(batch_idx,

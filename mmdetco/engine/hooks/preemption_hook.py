@@ -16,10 +16,11 @@ from .logged_iters import logs_after_iter
 
 
 class _IgnoreSignals:
-    """A data-loader ``worker_init_fn`` that makes the worker ignore
-    ``signals`` until :meth:`release` (called when the training process
-    exits), then calls ``worker_init_fn`` (picklable, for workers that are
-    spawned).
+    """A data-loader ``worker_init_fn`` that makes workers ignore signals.
+
+    The worker ignores ``signals`` until :meth:`release` (called when the
+    training process exits), then calls ``worker_init_fn`` (picklable, for
+    workers that are spawned).
 
     Released, a worker ends on the signal as by default: the training
     process's exit stops its workers with ``SIGTERM``, and waits for them.
@@ -49,31 +50,23 @@ class _IgnoreSignals:
 
 @HOOKS.register_module()
 class PreemptionHook(Hook):
-    """Stop cleanly on a pre-emption signal: at the next logged iteration,
-    write a checkpoint, exit.
+    """Checkpoint and exit at the next logged iteration after a signal.
 
     On any of ``signals`` (by default ``SIGTERM``, which schedulers send
     before they kill a job, and ``SIGUSR1``, what slurm's ``--signal=USR1@N``
     sends ``N`` seconds before the time limit), training goes on to the next
-    iteration that the logger logs (at most ``default_hooks.logger.interval``
-    iterations: the processes agree with an all-reduce and a read on the
-    host, a synchronisation this hook does only there); then every process
-    agrees to stop, ``iter_{N}.pth`` is written (with the optimizer,
-    schedulers, queues and, with :class:`RNGStateHook`, the random
-    generators) and recorded as the work
-    directory's last checkpoint, a log line says so, and the process exits
-    with ``exit_code``. ``--resume`` then continues from that iteration
-    (with :class:`ResumableEpochBasedTrainLoop`, inside the epoch), as if
-    nothing had happened: at most the interrupted iteration's time is lost.
+    iteration that the logger logs, where the processes agree to stop:
+    ``iter_{N}.pth`` is written (with the optimizer, schedulers, queues and,
+    with :class:`RNGStateHook`, the random generators) and recorded as the
+    work directory's last checkpoint, and the process exits with
+    ``exit_code``. ``--resume`` then continues from that iteration (with
+    :class:`ResumableEpochBasedTrainLoop`, inside the epoch).
 
-    The training data loader's workers ignore ``signals``: a signal sent to
-    the whole process group (as slurm and Kubernetes send ``SIGTERM``)
-    would otherwise kill them, and the training process would stop on
-    their death before it writes the checkpoint. They end with it (when the
-training process exits, normally, pre-empted or on an error).
-
-    Leave the scheduler the time of ``interval`` iterations and a checkpoint
-    between the signal and the kill.
+    The training data loader's workers ignore ``signals`` until the training
+    process exits: a signal sent to the whole process group would otherwise
+    kill them before the checkpoint is written. Leave the scheduler the time
+    of ``default_hooks.logger.interval`` iterations and a checkpoint between
+    the signal and the kill (docs/en/long_runs.md).
 
     Args:
         signals (Sequence[str]): Names of the signals to handle.
@@ -98,8 +91,7 @@ training process exits, normally, pre-empted or on an error).
         self.received = signal.Signals(signum).name
 
     def before_train(self, runner) -> None:
-        """Install the signal handlers; make the training data loader's
-        workers ignore the signals."""
+        """Install the signal handlers; the data workers ignore them."""
         for name in self.signals:
             signal.signal(getattr(signal, name), self._handle)
         loader = runner.train_loop.dataloader
@@ -114,8 +106,10 @@ training process exits, normally, pre-empted or on an error).
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        """Checkpoint and exit if any process received a signal (checked
-        at the iterations the logger logs)."""
+        """Checkpoint and exit if any process received a signal.
+
+        Checked at the iterations the logger logs.
+        """
         if not logs_after_iter(runner, batch_idx):
             return
         stop = torch.tensor([float(self.received is not None)])

@@ -9,11 +9,11 @@ from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from ...compat import HOOKS
+from ...utils.model_wrapper import get_ori_model
 from ...utils.weights import (BACKBONE_PREFIX, MOMENTUM_ENCODER_PREFIXES,
                               Mismatch, compare_state_dicts, prefix_counts,
                               resnet_layout, select_as_pretrained, shape_of,
@@ -208,8 +208,7 @@ class PretrainedBackboneCheckHook(Hook):
         self._checks, files = [], {}
         if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
             return  # not training: nothing is initialised
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         names = {check.name for check in self.modules}
         for name, module in model.named_modules():
             if name and name not in names and pretrained_init_cfg(module):

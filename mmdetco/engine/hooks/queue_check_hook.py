@@ -1,9 +1,9 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from ...compat import HOOKS
+from ...utils import get_ori_model
 
 
 @HOOKS.register_module()
@@ -21,10 +21,13 @@ class DetCoQueueCheckHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
-        """Raise a ``ValueError`` if the queue and the batch do not fit;
-        log the global batch otherwise."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        """Check that the queue fits the global batch, and log the batch.
+
+        Raises:
+            ValueError: If the queue length is not a multiple of the global
+                batch size.
+        """
+        model = get_ori_model(runner.model)
         queue_len = getattr(model, 'queue_len', None)
         if queue_len is None:
             return

@@ -10,8 +10,9 @@ from ...compat import HOOKS
 
 
 def get_rng_state() -> dict:
-    """The states of Python's, NumPy's and torch's global generators, in
-    types that ``torch.load(weights_only=True)`` reads.
+    """The states of Python's, NumPy's and torch's global generators.
+
+    In types that ``torch.load(weights_only=True)`` reads.
 
     Of the CUDA generators, only the current device's is saved (``cuda``):
     the one this process draws from, whatever number of devices it sees.
@@ -54,8 +55,9 @@ def set_rng_state(state: dict) -> None:
 
 @HOOKS.register_module()
 class RNGStateHook(Hook):
-    """Save the random generators in every checkpoint; restore them when a
-    run resumes, so that it draws the same augmentations and shuffle-BN
+    """Save the random generators in checkpoints; restore them on resume.
+
+    A resumed run then draws the same augmentations and shuffle-BN
     permutations as the run that was not interrupted.
 
     mmengine re-seeds the generators when a run starts, so without this a
@@ -66,16 +68,10 @@ class RNGStateHook(Hook):
     run stood when it wrote the checkpoint (at the end of an epoch, or
     after an iteration for :class:`PreemptionHook`).
 
-    What this covers: the generators of the training process. Data-loader
-    workers (``num_workers > 0``) hold their own, seeded by mmengine from
-    the seed, the rank and the worker id, which a resumed run's workers
-    start anew. The ImageNet configs' data set, :class:`SampleSeededDataset`
-    (with :class:`EpochSeededSampler`), seeds each sample's augmentations
-    from the seed, the epoch and its index instead, so a resumed run draws
-    the same ones with workers too; with another data set its workers draw
-    different (equally distributed) augmentations. Under DDP only rank 0
-    writes the checkpoint, and its generator states are restored on every
-    rank (the CUDA one to each rank's own device).
+    It covers the generators of the training process; data-loader workers
+    draw the same augmentations only with :class:`SampleSeededDataset`
+    (docs/en/long_runs.md). Under DDP rank 0's states, the ones saved, are
+    restored on every rank (the CUDA one to each rank's own device).
     """
 
     priority = 'LOWEST'
@@ -92,8 +88,11 @@ class RNGStateHook(Hook):
         self._loaded = checkpoint.get('rng_state')
 
     def before_train_epoch(self, runner) -> None:
-        """Restore the states of a resumed run (one that starts past its
-        first iteration, unlike a run that only loads weights)."""
+        """Restore the generators' states in a resumed run.
+
+        A resumed run starts past its first iteration, unlike a run that
+        only loads weights.
+        """
         if self._loaded is not None and runner.iter > 0:
             set_rng_state(self._loaded)
         self._loaded = None

@@ -6,13 +6,15 @@ from typing import Iterator
 import torch
 import torch.distributed as dist
 from mmengine.dist import is_distributed
-from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper
+
+from ...utils import get_ori_model
 
 
 class DivergenceGuard:
-    """Stop a training step whose loss is not finite, before its backward
-    pass and optimizer step, and keep the last good state.
+    """Stop a step whose loss is not finite and keep the last good state.
+
+    The step stops before its backward pass and optimizer step.
 
     A forward hook on the model checks the loss dict of every training
     forward (``mode='loss'``): if ``loss`` is not finite on any process
@@ -23,7 +25,7 @@ class DivergenceGuard:
     directory and lets the error through. The weights are those of before
     the step: the optimizer did not run. The buffers are copied at every
     step into a copy kept for the run (one more copy of the buffers in
-    memory, e.g. 256 MB for the ResNet-50 configs, most of it the queues).
+    memory, most of it the queues).
 
     Under fp16 (an ``AmpOptimWrapper`` of dtype ``float16`` with a dynamic
     loss scale), whose loss scaler skips the steps that overflow, up to
@@ -33,9 +35,9 @@ class DivergenceGuard:
     is set; the next one stops the run as above. bf16 and fp32 runs stop at
     the first.
 
-    :class:`ResumableEpochBasedTrainLoop`, the loop of every mmdetco
-    pre-training config, runs each iteration in :meth:`step`, so every
-    launcher gets this behaviour.
+    :class:`ResumableEpochBasedTrainLoop` (the loop of every mmdetco
+    pre-training config) runs each iteration in :meth:`step` unless its
+    ``divergence_guard`` is False.
 
     Args:
         runner (Runner): The runner whose model is guarded.
@@ -46,8 +48,7 @@ class DivergenceGuard:
 
     def __init__(self, runner, max_skipped_steps: int = 20) -> None:
         self.runner = runner
-        model = runner.model
-        self.model = model.module if is_model_wrapper(model) else model
+        self.model = get_ori_model(runner.model)
         self._handle = self.model.register_forward_hook(self._check)
         self._buffers = list(self.model.buffers())
         self._saved = [buffer.clone() for buffer in self._buffers]
@@ -60,8 +61,8 @@ class DivergenceGuard:
 
     @staticmethod
     def _dynamic_fp16_scaler(optim_wrapper):
-        """The loss scaler of an fp16 ``AmpOptimWrapper`` with a dynamic
-        scale, else None."""
+        """The scaler of an fp16 dynamic-scale ``AmpOptimWrapper``, or None.
+        """
         if not isinstance(optim_wrapper, AmpOptimWrapper):
             return None
         scaler = optim_wrapper.loss_scaler
@@ -77,8 +78,7 @@ class DivergenceGuard:
 
     @staticmethod
     def _check(module: torch.nn.Module, args, output) -> None:
-        """Raise ``FloatingPointError`` if a loss dict is not finite on any
-        process."""
+        """Raise ``FloatingPointError`` if a loss is not finite anywhere."""
         if not (isinstance(output, dict) and 'loss' in output):
             return
         total = output['loss'].detach()
@@ -99,9 +99,14 @@ class DivergenceGuard:
             'The weights were not updated.')
 
     def _back_off(self) -> str:
-        """Multiply the loss scale by the scaler's ``backoff_factor`` and
-        restart its growth count, as ``GradScaler.update`` does after a
-        skipped step; the change, in words."""
+        """Back the loss scale off, as after a skipped step.
+
+        Multiplies the scale by the scaler's ``backoff_factor`` and restarts
+        its growth count, as ``GradScaler.update`` does.
+
+        Returns:
+            str: The change, e.g. ``'65536 -> 32768'``.
+        """
         state = self._scaler.state_dict()
         old = state['scale']
         state.update(scale=old * state['backoff_factor'], _growth_tracker=0)
@@ -110,9 +115,12 @@ class DivergenceGuard:
 
     @contextmanager
     def step(self) -> Iterator[None]:
-        """Run one training iteration; on ``FloatingPointError`` restore
-        the buffers, then skip the step (fp16, see above) or save
-        ``diverged_iter_N.pth`` and let the error through."""
+        """Run one training iteration under the guard.
+
+        On ``FloatingPointError`` the buffers are restored, then the step is
+        skipped (fp16, see above) or ``diverged_iter_N.pth`` is saved and
+        the error goes through.
+        """
         self.skipped = False
         with torch.no_grad():
             for buffer, saved in zip(self._buffers, self._saved):

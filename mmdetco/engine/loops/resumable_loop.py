@@ -1,5 +1,5 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import get_world_size
@@ -18,8 +18,7 @@ def _processes(count: int) -> str:
 
 
 class ResumeMismatchError(RuntimeError):
-    """A checkpoint cannot be resumed exactly with this run's processes and
-    batch size."""
+    """A checkpoint cannot be resumed exactly with this global batch."""
 
 
 @LOOPS.register_module()
@@ -41,13 +40,11 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
     processes are counted. Otherwise it stops before training, with
     :class:`ResumeMismatchError` naming both and the ways out.
 
-    It also runs every iteration under a :class:`DivergenceGuard`: a step
-    whose loss is not finite stops the run before the optimizer step, with
-    the non-finite terms named and the last good state saved as
-    ``diverged_iter_N.pth``; under fp16 with a dynamic loss scale, up to
-    ``max_skipped_steps`` consecutive such steps are skipped instead, as
-    the loss scaler skips them. Otherwise it is
-    :class:`EpochBasedTrainLoop`.
+    With ``divergence_guard`` (on by default), every iteration runs under a
+    :class:`DivergenceGuard`: a step whose loss is not finite stops the run
+    before its optimizer step, or is skipped under fp16 with a dynamic loss
+    scale. The guard lives in the loop because it must wrap the whole
+    iteration (a hook cannot catch its error or skip it).
 
     Args:
         runner (Runner): The runner.
@@ -57,9 +54,10 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         val_interval (int): Validation interval. Defaults to 1.
         dynamic_intervals (list[tuple[int, int]], optional): Epochs from
             which the validation interval changes. Defaults to None.
-        max_skipped_steps (int): Under fp16 with a dynamic loss scale, the
-            number of consecutive non-finite steps that are skipped before
-            the run stops (``train_cfg.max_skipped_steps``). Defaults to 20.
+        divergence_guard (bool | dict): Run every iteration under a
+            :class:`DivergenceGuard`; a dict is passed as its arguments, e.g.
+            ``dict(max_skipped_steps=20)``; False runs without one.
+            Defaults to True.
     """
 
     def __init__(self,
@@ -69,36 +67,47 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
-                 max_skipped_steps: int = 20) -> None:
+                 divergence_guard: Union[bool, dict] = True) -> None:
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
-        self.max_skipped_steps = max_skipped_steps
+        self.divergence_guard = divergence_guard
+        self._guard: Optional[DivergenceGuard] = None
 
     def run(self) -> torch.nn.Module:
-        """Train, with the model's loss checked at every iteration."""
+        """Check the resumed checkpoint, record the data layout and train.
+
+        Under the divergence guard if ``divergence_guard`` is set.
+        """
         self._check_resume()
         self.runner.message_hub.update_info(
             BATCH_KEY,
             dict(
                 world_size=get_world_size(),
                 batch_size=self.dataloader.batch_size))
-        self._guard = DivergenceGuard(
-            self.runner, max_skipped_steps=self.max_skipped_steps)
+        if self.divergence_guard:
+            options = self.divergence_guard if isinstance(
+                self.divergence_guard, dict) else {}
+            self._guard = DivergenceGuard(self.runner, **options)
         try:
             return super().run()
         finally:
-            self._guard.remove()
+            if self._guard is not None:
+                self._guard.remove()
+                self._guard = None
 
     def _resumed_from(self) -> Optional[str]:
-        """The checkpoint this run resumed from, as ``load_or_resume``
-        found it."""
+        """The checkpoint this run resumed from (``load_or_resume``'s)."""
         runner = self.runner
         return runner._load_from or find_latest_checkpoint(runner.work_dir)
 
     def _check_resume(self) -> None:
-        """Raise :class:`ResumeMismatchError` if a resumed checkpoint was
-        written with another global batch, or (a checkpoint without the
-        record) if its iteration is not inside this run's epoch."""
+        """Check that a resumed checkpoint fits this run's data layout.
+
+        Raises:
+            ResumeMismatchError: If it was written with another global
+                batch, or (a checkpoint without the record) if its
+                iteration is not inside this run's epoch.
+        """
         if self._iter == 0:
             return
         saved = self.runner.message_hub.get_info(BATCH_KEY)
@@ -176,8 +185,13 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._epoch += 1
 
     def run_iter(self, idx: int, data_batch) -> None:
-        """One iteration, stopped before its optimizer step if the loss
-        is not finite; a step skipped under fp16 still counts."""
+        """Run one iteration, under the divergence guard if set.
+
+        A step the guard skips under fp16 still counts.
+        """
+        if self._guard is None:
+            super().run_iter(idx, data_batch)
+            return
         with self._guard.step():
             super().run_iter(idx, data_batch)
         if self._guard.skipped:

@@ -14,8 +14,7 @@ from ...utils.slurm_env import slurm_dist_env
 # before the config's default scope is set
 @RUNNERS.register_module()
 class CPUDistributedRunner(Runner):
-    """mmengine's :class:`Runner` that can also train with several CPU
-    processes.
+    """:class:`Runner` that also trains with several CPU processes.
 
     Launched (``--launcher pytorch`` or ``slurm``) on a machine without a
     GPU, mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its
@@ -47,8 +46,7 @@ class CPUDistributedRunner(Runner):
         return self.distributed and not torch.cuda.is_available()
 
     def setup_env(self, env_cfg: dict) -> None:
-        """Initialise the CPU process group, then set up as
-        :class:`Runner` does."""
+        """Initialise the CPU process group, then set up as Runner."""
         if self.distributed and not dist.is_initialized():
             if self.launcher == 'slurm':
                 os.environ.update(
@@ -67,8 +65,7 @@ class CPUDistributedRunner(Runner):
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):
-        """Wrap as :class:`Runner` does, with ``device_ids=None`` on CPU
-        processes."""
+        """Wrap as Runner, with ``device_ids=None`` on CPU processes."""
         if self._on_cpu_processes():
             wrapper = dict(
                 type='MMDistributedDataParallel',

@@ -7,8 +7,9 @@ from mmengine.dist import all_gather_object
 
 def all_gather_by_index(indices: torch.Tensor, *tensors: torch.Tensor
                         ) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-    """The rows that every process computed on its shard of a data set, on
-    every process, in data set order, each sample once.
+    """Gather the rows of every process's shard, in data set order.
+
+    Every process receives every sample once.
 
     A distributed sampler gives each process a shard, possibly shuffled, and
     pads the shards to one length with repeated samples. With the data set
@@ -56,8 +57,9 @@ def _sample_idx(sample) -> int:
 def extract_features(model: torch.nn.Module,
                      dataloader: Iterable,
                      with_pixels: bool = False) -> Dict[str, torch.Tensor]:
-    """The backbone features and labels of a labelled data set, for
-    :func:`knn_classifier`.
+    """Extract backbone features and labels of a labelled data set.
+
+    For :func:`knn_classifier`.
 
     Every batch goes through the model's data preprocessor and backbone in
     eval mode (the model's mode is restored after); a sample's feature is

@@ -45,8 +45,11 @@ def knn_predict(bank: torch.Tensor,
 
 def _check_split(features: torch.Tensor, labels: torch.Tensor,
                  name: str) -> None:
-    """Raise ``ValueError`` unless ``features`` is ``(N, D)`` and
-    ``labels`` ``(N, )``, with ``N >= 1``."""
+    """Check that ``features`` is ``(N, D)`` and ``labels`` ``(N, )``.
+
+    Raises:
+        ValueError: Otherwise, or if ``N`` is 0.
+    """
     if features.dim() != 2 or labels.dim() != 1 or \
             len(features) != len(labels) or len(labels) == 0:
         raise ValueError(
@@ -63,8 +66,7 @@ def knn_classifier(train_features: torch.Tensor,
                    k: int = 20,
                    temperature: float = 0.07,
                    center: bool = False) -> float:
-    """The top-1 accuracy (in %) of :func:`knn_predict` on labelled
-    features.
+    """The top-1 accuracy (in %) of :func:`knn_predict`.
 
     Both splits are L2-normalised first (with ``center``, after subtracting
     the mean of the train features from both). Without test features every

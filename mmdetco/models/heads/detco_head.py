@@ -5,7 +5,7 @@ import torch
 from mmengine.model import BaseModule
 
 from ...compat import MODELS
-from ...utils import figure_key
+from ...utils import scalar_key
 from ..utils import LOSS_TERMS, contrastive_top1, queue_info_nce
 
 
@@ -101,7 +101,7 @@ class DetCoHead(BaseModule):
                                                 self.temperature)
                 value = values.mean()
                 total = total + weight * value
-                losses[figure_key('loss', term, level)] = value.detach()
-                accuracies[figure_key('acc', term, level)] = \
+                losses[scalar_key('loss', term, level)] = value.detach()
+                accuracies[scalar_key('acc', term, level)] = \
                     contrastive_top1(logits)
         return dict(loss=total, **losses, **accuracies)

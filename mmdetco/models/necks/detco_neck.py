@@ -113,8 +113,10 @@ class DetCoNeck(BaseModule):
     @staticmethod
     def _per_level(value: Optional[Union[int, Sequence[int]]],
                    default: Tuple[int, ...], name: str) -> Tuple[int, ...]:
-        """One width per level: ``None`` is ``default``, an int is used
-        for every level."""
+        """One width per level.
+
+        ``None`` is ``default``; an int is used for every level.
+        """
         if value is None:
             return default
         if isinstance(value, int):
@@ -126,8 +128,11 @@ class DetCoNeck(BaseModule):
         return tuple(value)
 
     def init_weights(self) -> None:
-        """Initialise as configured, then start the local MLPs from the
-        global ones if ``local_init='global'``."""
+        """Initialise the weights.
+
+        With ``local_init='global'`` the local MLPs then start as copies of
+        the global ones.
+        """
         super().init_weights()
         if self.local_init != 'global':
             return

@@ -7,7 +7,7 @@ import torch.nn as nn
 from mmengine.dist import all_gather
 
 from ...compat import MODELS, BaseSelfSupervisor, DataSample
-from ...utils import figure_key, split_views
+from ...utils import scalar_key, split_views
 from ..utils import (LOSS_TERMS, ForeachEMA, embedding_spread, positive_cosine,
                      shuffle_batch, unshuffle_batch)
 
@@ -21,10 +21,12 @@ def _uses_local(loss_terms) -> bool:
 
 @MODELS.register_module()
 class DetCo(BaseSelfSupervisor):
-    """DetCo: MoCo v2 with contrastive losses at every backbone level, and
-    between whole images and their jigsaw patch sets (`DetCo: Unsupervised
-    Contrastive Learning for Object Detection
-    <https://arxiv.org/abs/2102.04803>`_).
+    """DetCo: multi-level, global-local momentum contrast.
+
+    `DetCo: Unsupervised Contrastive Learning for Object Detection
+    <https://arxiv.org/abs/2102.04803>`_: MoCo v2 with contrastive losses at
+    every backbone level, and between whole images and their jigsaw patch
+    sets.
 
     The query encoder (backbone + neck) embeds views 1 of the ``2 + 2 *
     num_patches`` inputs of :class:`DetCoMultiView`, its momentum copy views
@@ -60,9 +62,9 @@ class DetCo(BaseSelfSupervisor):
             dict and their other callers stay as they are); a dict is passed
             as its arguments. Defaults to False.
         log_health (bool): Also return the ``spread_{kind}_{level}`` and
-            ``poscos_{kind}_{level}`` figures of the queries
+            ``poscos_{kind}_{level}`` scalars of the queries
             (:class:`DetCoHealthHook` switches it on) at the steps that
-            return their figures (``log_figures``). Defaults to False.
+            return their scalars (``log_scalars``). Defaults to False.
         pretrained (str, optional): The pretrained checkpoint path.
             Defaults to None.
         data_preprocessor (dict, optional): The config of the data
@@ -111,9 +113,9 @@ class DetCo(BaseSelfSupervisor):
         self.num_patches = self.neck.num_patches
         self.symmetric = symmetric
         self.log_health = log_health
-        #: whether this step returns its figures (:meth:`parse_losses`)
-        self.log_figures = True
-        self._unlogged: List[Tuple[Tuple[str, ...], torch.Tensor]] = []
+        #: whether this step returns its logged scalars (:meth:`parse_losses`)
+        self.log_scalars = True
+        self._unlogged_scalars: List[Tuple[Tuple[str, ...], torch.Tensor]] = []
         self.queue_len = queue_len
         self.feat_dim = feat_dim
         self.channels_last = channels_last
@@ -141,8 +143,7 @@ class DetCo(BaseSelfSupervisor):
 
     @staticmethod
     def _neck_with_local(neck: dict, head: dict) -> dict:
-        """``neck`` with ``with_local`` set: whether a loss term of ``head``
-        uses local embeddings."""
+        """``neck`` with ``with_local`` set from ``head``'s loss terms."""
         # DetCoHead's default: every term
         terms = tuple(head.get('loss_terms', LOSS_TERMS))
         uses_local = _uses_local(terms)
@@ -156,9 +157,16 @@ class DetCo(BaseSelfSupervisor):
         return dict(neck, with_local=uses_local)
 
     def embed(self, inputs: List[torch.Tensor]) -> Embeddings:
-        """The query encoder's global and local embeddings of global view 1
-        and patch set 1: one ``(N, feat_dim)`` tensor per level each (no
-        local ones without the local branch)."""
+        """Embed global view 1 and patch set 1 with the query encoder.
+
+        Args:
+            inputs (List[torch.Tensor]): The ``2 + 2 * num_patches`` views.
+
+        Returns:
+            tuple: The global and the local embeddings, one ``(N,
+            feat_dim)`` tensor per level each (no local ones without the
+            local branch).
+        """
         images, patches = self._split_views(inputs)
         return self._encode(
             nn.Sequential(self.backbone, self.neck), images[0], patches[0])
@@ -177,9 +185,11 @@ class DetCo(BaseSelfSupervisor):
 
     def _encode(self, encoder: nn.Sequential, image: torch.Tensor,
                 patches: torch.Tensor) -> Embeddings:
-        """Embed a global view and a patch set with backbone + neck; without
-        the local branch the patches are not embedded (no local
-        embeddings)."""
+        """Embed a global view and a patch set with backbone + neck.
+
+        Without the local branch the patches are not embedded (no local
+        embeddings).
+        """
         backbone, neck = (
             next((c for m, c in self._compiled if m is module), module)
             for module in encoder)
@@ -195,10 +205,13 @@ class DetCo(BaseSelfSupervisor):
     @torch.no_grad()
     def _encode_keys(self, image: torch.Tensor,
                      patches: torch.Tensor) -> Embeddings:
-        """Embed with the key encoder, shuffling the batch across GPUs so
-        that BN statistics do not leak information (shuffle BN); each process
-        receives only the samples it keeps (:func:`shuffle_batch`); the
-        unshuffles follow each shuffle's plan, reading nothing on the host."""
+        """Embed with the key encoder, under shuffle BN.
+
+        The batch is shuffled across GPUs so that BN statistics do not leak
+        information; each process receives only the samples it keeps
+        (:func:`shuffle_batch`); the unshuffles follow each shuffle's plan,
+        reading nothing on the host.
+        """
         image, image_plan = shuffle_batch(image)
         if self.with_local:  # else no patch embeddings (nor k_local)
             patches, patches_plan = shuffle_batch(patches)
@@ -265,7 +278,7 @@ class DetCo(BaseSelfSupervisor):
             k_global, k_local = keys[k]
             loss = self.head.loss(q_global, k_global, q_local, k_local,
                                   *queues)
-            if self.log_health and self.log_figures:
+            if self.log_health and self.log_scalars:
                 loss.update(
                     self._health({
                         'global': (q_global, k_global),
@@ -285,13 +298,15 @@ class DetCo(BaseSelfSupervisor):
         self, embeddings: Dict[str, Tuple[List[torch.Tensor],
                                           List[torch.Tensor]]]
     ) -> Dict[str, torch.Tensor]:
-        """The spread of the queries and the positive cosine per kind and
-        level; ``embeddings`` maps a kind to its (queries, keys)."""
+        """The spread of the queries and the positive cosine per branch.
+
+        ``embeddings`` maps a kind to its (queries, keys).
+        """
         health = {}
         for kind, (queries, keys) in embeddings.items():
             for level, q, k in zip(self.head.levels, queries, keys):
-                health[figure_key('spread', kind, level)] = embedding_spread(q)
-                health[figure_key('poscos', kind,
+                health[scalar_key('spread', kind, level)] = embedding_spread(q)
+                health[scalar_key('poscos', kind,
                                   level)] = positive_cosine(q, k)
         return health
 
@@ -305,33 +320,35 @@ class DetCo(BaseSelfSupervisor):
         every ``*loss*`` key, as :meth:`BaseModel.parse_losses` does, would
         count them twice.
 
-        With ``log_figures`` off (:class:`DetCoHealthHook`, at the
+        With ``log_scalars`` off (:class:`DetCoHealthHook`, at the
         iterations that are not logged) only ``loss`` is returned; the other
-        values stay on the device until :meth:`pop_unlogged`.
+        values stay on the device until :meth:`pop_unlogged_scalars`.
         """
         log_vars = OrderedDict(
             (name, value.mean()) for name, value in losses.items())
-        if not self.log_figures:
+        if not self.log_scalars:
             names = tuple(name for name in log_vars if name != 'loss')
             if names:
                 values = [log_vars[name].detach().float() for name in names]
-                self._unlogged.append((names, torch.stack(values)))
+                self._unlogged_scalars.append((names, torch.stack(values)))
             log_vars = OrderedDict(loss=log_vars['loss'])
         return log_vars['loss'], log_vars
 
-    def pop_unlogged(self) -> List[Dict[str, float]]:
-        """The values of the steps that did not return them, oldest first,
-        read from the device in one transfer; they are then forgotten.
+    def pop_unlogged_scalars(self) -> List[Dict[str, float]]:
+        """Read and forget the scalars kept on the device.
+
+        The scalars of the steps that did not return them, oldest first,
+        are read from the device in one transfer.
 
         Returns:
             list[dict]: One ``{name: value}`` per step.
         """
-        if not self._unlogged:
+        if not self._unlogged_scalars:
             return []
-        values = torch.cat([row for _, row in self._unlogged]).tolist()
+        values = torch.cat([row for _, row in self._unlogged_scalars]).tolist()
         steps, start = [], 0
-        for names, _ in self._unlogged:
+        for names, _ in self._unlogged_scalars:
             steps.append(dict(zip(names, values[start:start + len(names)])))
             start += len(names)
-        self._unlogged = []
+        self._unlogged_scalars = []
         return steps

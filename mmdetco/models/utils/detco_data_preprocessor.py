@@ -10,8 +10,7 @@ from .view_augmentation import DetCoViewAugmentation
 
 @MODELS.register_module()
 class DetCoDataPreprocessor(SelfSupDataPreprocessor):
-    """``SelfSupDataPreprocessor`` that can also augment the DetCo views on
-    the device.
+    """``SelfSupDataPreprocessor`` with optional on-device view augmentation.
 
     With ``augmentation`` set, the colour jitter, greyscale and blur of the
     views run here in training, batched on the model's device, after the
@@ -58,10 +57,12 @@ class DetCoDataPreprocessor(SelfSupDataPreprocessor):
         return dict(inputs=views, data_samples=data['data_samples'])
 
     def _preprocess(self, data: dict, training: bool) -> dict:
-        """``SelfSupDataPreprocessor.forward`` as a dict. A batch of single
-        images (e.g. of the kNN monitor) goes through as a list of one view,
-        as MMSelfSup's preprocessor takes only lists, and comes back as a
-        tensor, as MMPretrain's returns it."""
+        """``SelfSupDataPreprocessor.forward``, as a dict.
+
+        A batch of single images (e.g. of the kNN monitor) goes through as a
+        list of one view, as MMSelfSup's preprocessor takes only lists, and
+        comes back as a tensor, as MMPretrain's returns it.
+        """
         single = isinstance(data['inputs'], torch.Tensor)
         if single:
             data = dict(data, inputs=[data['inputs']])

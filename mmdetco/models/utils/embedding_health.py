@@ -3,9 +3,9 @@
 
 A contrastive loss at ``ln(K + 1)`` can mean two very different things: a
 branch that has not learned yet, or one whose embeddings all point the same
-way (collapse), which scores exactly chance. These figures, computed from the
+way (collapse), which scores exactly chance. These scalars, computed from the
 embeddings and logits a training step already has, tell them apart; their
-logged names are :func:`mmdetco.utils.figure_key`'s and the collapse rule is
+logged names are :func:`mmdetco.utils.scalar_key`'s and the collapse rule is
 :class:`DetCoHealthHook`'s.
 """
 import math

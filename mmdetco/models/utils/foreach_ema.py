@@ -7,9 +7,10 @@ from mmengine.model import ExponentialMovingAverage
 
 
 class ForeachEMA(ExponentialMovingAverage):
-    """mmengine's :class:`ExponentialMovingAverage`, updated with a few
-    ``torch._foreach_*`` kernels and without reading its step counter from
-    the device at every step.
+    """:class:`ExponentialMovingAverage` updated with ``_foreach`` kernels.
+
+    The update takes a few ``torch._foreach_*`` kernels and does not read
+    the step counter from the device at every step.
 
     ``avg = (1 - momentum) * avg + momentum * param`` (``lerp``, as
     mmengine's EMA), the source copied at the first update, the buffers
@@ -38,8 +39,11 @@ class ForeachEMA(ExponentialMovingAverage):
         self._seen: Optional[Tuple[torch.Tensor, int, int]] = None
 
     def _num_steps(self) -> int:
-        """The number of updates so far, from the host copy unless the
-        ``steps`` buffer changed since it was last seen."""
+        """The number of updates so far.
+
+        Read from the host copy unless the ``steps`` buffer changed since it
+        was last seen.
+        """
         steps, seen = self.steps, self._seen
         if seen is None or seen[0] is not steps or \
                 seen[1] != steps._version:
@@ -48,8 +52,7 @@ class ForeachEMA(ExponentialMovingAverage):
 
     @torch.no_grad()
     def update_parameters(self, model: nn.Module) -> None:
-        """Average the parameters of ``model`` into this copy and copy its
-        buffers.
+        """Average the parameters of ``model`` in; copy its buffers.
 
         Args:
             model (nn.Module): The source, with the same parameter names.

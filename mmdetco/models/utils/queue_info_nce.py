@@ -5,9 +5,11 @@ import torch
 
 
 class _QueueInfoNCE(torch.autograd.Function):
-    """InfoNCE against a queue whose gradient is computed in the forward
-    pass, so that neither the queue nor the ``(N, 1 + K)`` logits are kept
-    for the backward pass."""
+    """InfoNCE against a queue, its gradient computed in the forward pass.
+
+    Neither the queue nor the ``(N, 1 + K)`` logits are kept for the
+    backward pass.
+    """
 
     @staticmethod
     def forward(ctx, query, key, queue, temperature):
@@ -39,8 +41,9 @@ class _QueueInfoNCE(torch.autograd.Function):
 
 def queue_info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor,
                    temperature: float) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The InfoNCE loss of each query against its positive key and a queue
-    of negatives, in fp32 (also under mixed precision).
+    """InfoNCE loss against a positive key and a queue of negatives.
+
+    Computed in fp32, also under mixed precision.
 
     ``loss_n = CE([q_n . k_n, q_n^T queue] / tau, 0)``; MoCo's loss is their
     mean. The gradient is computed with the losses, so the queue may be

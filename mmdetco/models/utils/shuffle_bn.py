@@ -1,6 +1,9 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""Shuffle BN's batch shuffle across processes, sending each process only
-the rows it keeps, without reading a device tensor on the host."""
+"""Shuffle BN's batch shuffle across processes.
+
+Each process receives only the rows it keeps, and no device tensor is read
+on the host.
+"""
 from typing import List, NamedTuple, Optional, Tuple
 
 import torch
@@ -13,8 +16,9 @@ _GLOO_GROUP: Tuple[Optional[object], Optional[object]] = (None, None)
 
 
 class ShufflePlan(NamedTuple):
-    """How :func:`shuffle_batch` exchanged the rows of this process, for
-    :func:`unshuffle_batch` (the inverse exchange).
+    """How :func:`shuffle_batch` exchanged the rows of this process.
+
+    :func:`unshuffle_batch` runs the inverse exchange.
 
     Args:
         send_sizes (List[int]): Rows sent to each process, in rank order.
@@ -43,8 +47,11 @@ def _has_gloo(group) -> bool:
 
 
 def _gloo_group():
-    """A gloo group of all processes (the default one if gloo), created once
-    per default group; the permutations travel there from the host."""
+    """A gloo group of all processes, created once per default group.
+
+    The default group itself if it is gloo; the permutations travel there
+    from the host.
+    """
     global _GLOO_GROUP
     default = get_default_group()
     if _has_gloo(default):
@@ -55,9 +62,11 @@ def _gloo_group():
 
 
 def _permutation(n: int, world_size: int) -> List[int]:
-    """MMPretrain's permutation of the global batch: ``randperm`` on every
-    process, rank 0's kept (broadcast over gloo); read on the host from the
-    CPU tensor."""
+    """MMPretrain's permutation of the global batch.
+
+    ``randperm`` on every process, rank 0's kept (broadcast over gloo);
+    read on the host from the CPU tensor.
+    """
     perm = torch.randperm(n * world_size)
     if get_rank() != 0:
         perm.fill_(-1)  # what rank 0's shorter permutation leaves
@@ -81,9 +90,11 @@ def _inverse(order: List[int]) -> List[int]:
 
 
 def _plan(perm: List[int], n: int, world_size: int) -> ShufflePlan:
-    """The exchange that gives process ``r`` the rows ``perm[r * n:(r + 1) *
-    n]`` of the global batch (the ``n`` rows of every process, in rank
-    order)."""
+    """The exchange that gives each process its rows of the permutation.
+
+    Process ``r`` receives the rows ``perm[r * n:(r + 1) * n]`` of the
+    global batch (the ``n`` rows of every process, in rank order).
+    """
     rank = get_rank()
     position = _inverse(perm)  # of every sample in the shuffled batch
     # the local rows go out grouped by receiver, in their order there ...
@@ -102,8 +113,7 @@ def _plan(perm: List[int], n: int, world_size: int) -> ShufflePlan:
 
 
 def _local_plan(n: int) -> ShufflePlan:
-    """The plan on one process: the permutation applied and undone on the
-    device, nothing read on the host."""
+    """The plan on one process: the permutation, on the device."""
     perm = torch.randperm(n)
     idx_unshuffle, identity = torch.argsort(perm), torch.arange(n)
     return ShufflePlan([n], [n], perm, identity, idx_unshuffle, identity,
@@ -112,9 +122,12 @@ def _local_plan(n: int) -> ShufflePlan:
 
 def _exchange(x: torch.Tensor, send_order: torch.Tensor, send_sizes: List[int],
               recv_sizes: List[int], recv_order: torch.Tensor) -> torch.Tensor:
-    """Rows ``send_order`` of ``x`` sent, ``send_sizes[s]`` to process
-    ``s``, with one ``all_to_all_single``; the rows received, ``recv_order``
-    of them. The index tensors are copied to the device, not read."""
+    """Exchange rows of ``x`` with one ``all_to_all_single``.
+
+    Rows ``send_order`` of ``x`` are sent, ``send_sizes[s]`` to process
+    ``s``; returns the rows received, ``recv_order`` of them. The index
+    tensors are copied to the device, not read.
+    """
     send = x[send_order.to(x.device, non_blocking=True)]
     if len(send_sizes) == 1:  # one process: `recv_order` is the identity
         return send
@@ -165,9 +178,11 @@ def shuffle_batch(x: torch.Tensor) -> Tuple[torch.Tensor, ShufflePlan]:
 
 @torch.no_grad()
 def unshuffle_batch(x: torch.Tensor, plan: ShufflePlan) -> torch.Tensor:
-    """Undo :func:`shuffle_batch`: every process gets back the rows of its
-    own samples, in their order (what MMPretrain's ``batch_unshuffle_ddp``
-    returns), receiving only those from the other processes; no host read.
+    """Undo :func:`shuffle_batch`.
+
+    Every process gets back the rows of its own samples, in their order
+    (what MMPretrain's ``batch_unshuffle_ddp`` returns), receiving only
+    those from the other processes; no host read.
 
     Args:
         x (torch.Tensor): One row per shuffled sample of this process, e.g.

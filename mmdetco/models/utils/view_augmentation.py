@@ -32,9 +32,11 @@ def draw_params(augmentation: nn.Module,
                 shape: Sequence[int],
                 repeats: int = 1,
                 every_image: bool = False) -> Dict[str, torch.Tensor]:
-    """Draw the parameters of a kornia augmentation for ``shape[0]`` images
-    and repeat each image's ``repeats`` times, for an input of
-    ``shape[0] * repeats`` images.
+    """Draw a kornia augmentation's parameters, repeated per image.
+
+    The parameters are drawn for ``shape[0]`` images and each image's are
+    repeated ``repeats`` times, for an input of ``shape[0] * repeats``
+    images.
 
     The one place that reads kornia's parameter dict. kornia < 0.8.3 draws
     the per-image parameters for the images it applies to only;
@@ -59,9 +61,11 @@ def draw_params(augmentation: nn.Module,
 
 
 def _jitter_steps() -> tuple:
-    """The four steps of kornia's ``ColorJitter`` (torchvision's formulas),
-    in its order of the factors: brightness, contrast, saturation, hue
-    (turns)."""
+    """The four steps of kornia's ``ColorJitter`` (torchvision's formulas).
+
+    In its order of the factors: brightness, contrast, saturation, hue
+    (turns).
+    """
     enhance = import_kornia().enhance
     return (enhance.adjust_brightness_accumulative,
             enhance.adjust_contrast_with_mean_subtraction,
@@ -70,8 +74,9 @@ def _jitter_steps() -> tuple:
 
 
 class DetCoViewAugmentation(nn.Module):
-    """The colour jitter, greyscale and blur of the DetCo views, batched on
-    the device (kornia), with independent random parameters per image and
+    """Colour jitter, greyscale and blur of the DetCo views on the device.
+
+    Batched with kornia, with independent random parameters per image and
     per view.
 
     The same operations, probabilities and ranges as MMPretrain's
@@ -180,9 +185,11 @@ class DetCoViewAugmentation(nn.Module):
         return x.unflatten(0, (num, n)) * 255.
 
     def _jitter(self, x: torch.Tensor) -> torch.Tensor:
-        """Colour jitter with the factors of kornia's ``ColorJitter`` and an
-        order of the four steps drawn per image (kornia draws one order per
-        batch), applied with kornia's functions of those steps."""
+        """Colour jitter with an order of the four steps drawn per image.
+
+        With the factors of kornia's ``ColorJitter`` (which draws one order
+        per batch), applied with kornia's functions of those steps.
+        """
         params = draw_params(self.color_jitter, x.shape, every_image=True)
         applied = params['batch_prob'].cpu().bool()
         factors = [

@@ -31,7 +31,7 @@ def test_model_logs_health_only_when_switched_on(tiny_detco):
             assert -1 <= losses[f'poscos_{kind}_{level}'] <= 1
     for term in ('gg', 'll', 'lg'):
         assert 0 <= losses[f'acc_{term}_res5'] <= 100
-    # health figures are logged, not optimised
+    # health scalars are logged, not optimised
     loss, log_vars = tiny_detco.parse_losses(losses)
     torch.testing.assert_close(loss, losses['loss'])
     assert 'spread_local_res5' in log_vars

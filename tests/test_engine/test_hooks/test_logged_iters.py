@@ -1,6 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """The iterations the logger logs, and what happens only there: the health
-figures (and the figures the model kept on the device reach the message
+scalars (and the scalars the model kept on the device reach the message
 hub) and the pre-emption check."""
 from types import SimpleNamespace
 
@@ -30,7 +30,7 @@ def test_logged_iterations_follow_the_logger():
     assert all(logs_after_iter(runner, i) for i in range(7))
 
 
-def test_health_figures_only_at_logged_iterations(tiny_detco):
+def test_health_scalars_only_at_logged_iterations(tiny_detco):
     runner = fake_runner(tiny_detco, interval=2, num_batches=4)
     hook = DetCoHealthHook()
     hook.before_train(runner)
@@ -52,7 +52,7 @@ def test_health_figures_only_at_logged_iterations(tiny_detco):
     assert len(
         runner.message_hub.get_scalar('train/spread_local_res5').data[0]) == 2
     hook.after_train(runner)
-    assert tiny_detco.log_figures and tiny_detco.pop_unlogged() == []
+    assert tiny_detco.log_scalars and tiny_detco.pop_unlogged_scalars() == []
 
 
 def test_preemption_is_checked_at_logged_iterations(tmp_path, monkeypatch):

@@ -189,7 +189,8 @@ def inject_inf(model, iterations, runner):
 @pytest.mark.usefixtures('amp_on_cpu')
 def test_fp16_training_skips_then_stops(data_root, tmp_path):
     """The demo config under fp16 (``AmpOptimWrapper``, dynamic scale) for
-    2 epochs of 2 iterations, ``train_cfg.max_skipped_steps=2``: with the
+    2 epochs of 2 iterations,
+    ``train_cfg.divergence_guard.max_skipped_steps=2``: with the
     loss inf at iterations 1 and 2, both are skipped and counted (the
     schedule steps, the run ends at iteration 4); at 1, 2 and 3, the run
     stops at 3 with ``diverged_iter_3.pth``, which resumes there."""
@@ -197,7 +198,7 @@ def test_fp16_training_skips_then_stops(data_root, tmp_path):
         'optim_wrapper.type': 'AmpOptimWrapper',
         'optim_wrapper.dtype': 'float16',
         'optim_wrapper.loss_scale': 'dynamic',
-        'train_cfg.max_skipped_steps': 2
+        'train_cfg.divergence_guard.max_skipped_steps': 2
     }
     runner = demo_runner(tmp_path / 'skips', data_root, 2, **fp16)
     inject_inf(runner.model, {1, 2}, runner)

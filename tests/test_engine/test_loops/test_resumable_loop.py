@@ -209,10 +209,16 @@ class Recorder(torch.nn.Module):
         return {}
 
 
-def resumed_loop(monkeypatch, batch_size, epoch, iteration, saved=None):
+def resumed_loop(monkeypatch,
+                 batch_size,
+                 epoch,
+                 iteration,
+                 saved=None,
+                 **options):
     """A loop of one process over 32 samples, resumed at ``iteration``
     (epoch ``epoch``) of a checkpoint that recorded ``saved`` (world size,
-    batch size), or nothing (a checkpoint of an earlier version)."""
+    batch size), or nothing (a checkpoint of an earlier version);
+    ``options`` are the loop's other arguments."""
     monkeypatch.setattr(sampler_module, 'get_dist_info', lambda: (0, 1))
     dataset = list(range(32))
     runner = LoopRunner(
@@ -230,13 +236,37 @@ def resumed_loop(monkeypatch, batch_size, epoch, iteration, saved=None):
         batch_size=batch_size,
         sampler=DefaultSampler(dataset, shuffle=True, seed=0),
         collate_fn=lambda batch: batch)
-    loop = ResumableEpochBasedTrainLoop(runner, loader, max_epochs=3)
+    loop = ResumableEpochBasedTrainLoop(
+        runner, loader, max_epochs=3, **options)
     runner.train_loop = loop
     loop._epoch, loop._iter = epoch, iteration
     if saved is not None:
         runner.message_hub.update_info(
             'train_batch', dict(world_size=saved[0], batch_size=saved[1]))
     return loop, runner
+
+
+@pytest.mark.parametrize('option, guarded', [(True, True),
+                                             (dict(max_skipped_steps=2), True),
+                                             (False, False)])
+def test_divergence_guard_option(option, guarded, monkeypatch):
+    """``divergence_guard``: every step runs with the guard's forward hook
+    on the model (True, or a dict of its arguments), or without (False);
+    the hook is removed after training."""
+    loop, runner = resumed_loop(monkeypatch, 8, 0, 0, divergence_guard=option)
+    hooks_at_steps = []
+    record = runner.model.train_step
+
+    def train_step(data, optim_wrapper):
+        hooks_at_steps.append(len(runner.model._forward_hooks))
+        return record(data, optim_wrapper)
+
+    runner.model.train_step = train_step
+    loop.run()
+    assert hooks_at_steps == [int(guarded)] * 12
+    if isinstance(option, dict):
+        assert loop.divergence_guard == option
+    assert not runner.model._forward_hooks
 
 
 def test_a_resume_with_the_global_batch_trains_every_remaining_sample(

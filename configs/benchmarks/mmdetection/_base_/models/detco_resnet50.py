@@ -34,10 +34,10 @@ backbone_and_res5_check = dict(
 # detectron2's TEST.PRECISE_BN (ENABLED: True in every config of the DetCo
 # authors, NUM_ITER 200): after the last iteration, before the checkpoint
 # and the evaluation, the running statistics of every BN layer become the
-# average batch statistics of 200 training batches (mmdetco/det/
-# precise_bn_hook.py). Each model base next to this file adds it to
-# `custom_hooks`.
-precise_bn = dict(type='PreciseBNHook', num_iters=200)
+# average batch statistics of 200 training batches
+# (mmdetco/det/post_training_bn_stats_hook.py). Each model base next to this
+# file adds it to `custom_hooks`.
+precise_bn = dict(type='PostTrainingBNStatsHook', num_iters=200)
 
 # detectron2's RoI heads match proposals without low-quality matches
 # (ROI_HEADS: IOU_THRESHOLDS [0.5], allow_low_quality_matches=False);

@@ -3,30 +3,29 @@
 from itertools import islice
 
 import torch
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..utils import cumulative_bn_stats, global_rng_restored
+from ..utils import cumulative_bn_stats, get_ori_model, global_rng_restored
 
 
 @HOOKS.register_module()
-class PreciseBNHook(Hook):
-    """Re-estimate every BN layer's running statistics after the last
-    training iteration, as detectron2's ``TEST.PRECISE_BN`` does.
+class PostTrainingBNStatsHook(Hook):
+    """Re-estimate BN running statistics after training (precise BN).
 
-    With the final weights, the running mean and variance of every BN layer
-    in training mode become the averages of its batch means and (unbiased)
-    batch variances over the next ``num_iters`` batches of the training loop,
-    through the detector's training forward (``mode='loss'``, so the RoI
-    heads see sampled training RoIs, as in detectron2). It runs before the
-    last checkpoint and the evaluation (priority ``ABOVE_NORMAL``); SyncBN
-    layers average over all processes. The global random generators are
-    restored afterwards.
+    As detectron2's ``TEST.PRECISE_BN``.
 
-    Unlike MMPretrain's ``PreciseBNHook``, it runs the training forward and
-    only after the last iteration (detectron2 with ``TEST.EVAL_PERIOD`` 0).
+    After the last training iteration, the running mean and variance of
+    every BN layer in training mode become the averages of its batch means
+    and (unbiased) batch variances over the next ``num_iters`` batches of
+    the training loop, through the training forward (``mode='loss'``, so
+    the RoI heads see sampled training RoIs). It runs before the last
+    checkpoint and the evaluation; SyncBN layers average over all
+    processes; the global random generators are restored afterwards.
+    MMPretrain's ``PreciseBNHook`` differs: it runs the test-mode forward
+    every ``interval`` epochs (`Rethinking "Batch" in BatchNorm
+    <https://arxiv.org/abs/2105.07576>`_, Sec. 3).
 
     Args:
         num_iters (int): Batches per process (detectron2's
@@ -37,8 +36,8 @@ class PreciseBNHook(Hook):
 
     def __init__(self, num_iters: int = 200) -> None:
         if num_iters < 1:
-            raise ValueError(
-                f'PreciseBNHook: `num_iters` must be >= 1, got {num_iters}.')
+            raise ValueError('PostTrainingBNStatsHook: `num_iters` must be '
+                             f'>= 1, got {num_iters}.')
         self.num_iters = num_iters
 
     def after_train_iter(self,
@@ -53,15 +52,14 @@ class PreciseBNHook(Hook):
     @torch.no_grad()
     def update_stats(self, runner) -> None:
         """Replace the running statistics of the model's BN layers."""
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_ori_model(runner.model)
         layers = [
             m for m in model.modules() if isinstance(m, _BatchNorm)
             and m.training and m.track_running_stats
         ]
         if not layers:
-            runner.logger.warning('PreciseBNHook: no BN layer in training '
-                                  'mode; nothing to update.')
+            runner.logger.warning('PostTrainingBNStatsHook: no BN layer in '
+                                  'training mode; nothing to update.')
             return
         # the training loop's own stream of batches: a second iterator of
         # an iteration-based loader would share (and break) the state of its
@@ -74,5 +72,6 @@ class PreciseBNHook(Hook):
                 model(**model.data_preprocessor(data, True), mode='loss')
                 num_batches += 1
         runner.logger.info(
-            f'PreciseBNHook: the running statistics of {len(layers)} BN '
-            f'layers re-estimated on {num_batches} training batches')
+            f'PostTrainingBNStatsHook: the running statistics of '
+            f'{len(layers)} BN layers re-estimated on {num_batches} training '
+            'batches')

@@ -1,6 +1,6 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""PreciseBNHook: after the last iteration, every BN layer holds the
-average batch statistics of the first ``num_iters`` training batches,
+"""PostTrainingBNStatsHook: after the last iteration, every BN layer holds
+the average batch statistics of the first ``num_iters`` training batches,
 through the training forward, before the last checkpoint is written."""
 import os.path as osp
 
@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 pytest.importorskip('mmdet')
-from mmdetco.det import PreciseBNHook  # noqa: E402
+from mmdetco.det import PostTrainingBNStatsHook  # noqa: E402
 from mmdetco.utils import load_checkpoint_safely  # noqa: E402
 
 NUM_ITERS, MAX_ITERS, BATCH = 3, 4, 4
@@ -70,7 +70,8 @@ def batch_stats(model, batches):
 
 
 def test_statistics_after_the_last_iteration(tmp_path):
-    runner, data = train(str(tmp_path), [PreciseBNHook(num_iters=NUM_ITERS)])
+    runner, data = train(
+        str(tmp_path), [PostTrainingBNStatsHook(num_iters=NUM_ITERS)])
     model = runner.model
     # the training forward, once per training step and statistics batch,
     # the latter on batches of training images
@@ -102,4 +103,4 @@ def test_without_the_hook_the_statistics_differ(tmp_path):
 
 def test_bad_num_iters():
     with pytest.raises(ValueError, match='num_iters'):
-        PreciseBNHook(num_iters=0)
+        PostTrainingBNStatsHook(num_iters=0)
