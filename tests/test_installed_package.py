@@ -20,7 +20,7 @@ import mmengine
 import pytest
 from mmengine.config import Config
 
-from mmdetco.demo import DETCO_CONFIG, data_root_options
+from mmdetco_demo import DETCO_CONFIG, data_root_options
 from .conftest import ROOT
 
 #: not copied into the build: environments, outputs, the editable links

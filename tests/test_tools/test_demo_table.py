@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from mmdetco.demo import generate_demo_data
+from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT, load_tool
 from .test_ablation_sweep import TINY_FINETUNE
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from mmdetco.engine import DetCoHealthHook
-from mmdetco.engine.hooks.health_hook import (CHANCE_FACTOR, COLLAPSE_RATIO,
-                                              PATIENCE, branch_top1,
-                                              collapse_thresholds,
-                                              collapsed_branches)
+from mmdetco.engine.hooks.health_hook import PATIENCE
+from mmdetco.evaluation.functional import (CHANCE_FACTOR, COLLAPSE_RATIO,
+                                           branch_top1, collapse_thresholds,
+                                           collapsed_branches)
 from ...conftest import tiny_detco_cfg, tiny_inputs
 
 
