@@ -1,7 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """mmdetco installed from a wheel, away from any checkout: its configs,
-tools and model-index.yml come with it (``mmdetco/.mim``), so MIM finds
-the models and runs its tools and ``mim train mmdetco CONFIG`` trains.
+tools and model-index.yml come with it (``mmdetco/.mim``), and the demo
+application ``mmdetco_demo``, so MIM finds the models and runs its tools
+(the demo's too) and ``mim train mmdetco CONFIG`` trains.
 
 The wheel is built from a copy of this checkout (its own files are left
 as they are) and installed without dependencies into a new virtual
@@ -28,6 +29,9 @@ IGNORED = ('.git', '.venv*', 'data', 'work_dirs', 'build', 'dist',
            '*.egg-info', '.mim', '_build', '__pycache__')
 
 pytest.importorskip('mim', reason='MIM (openmim) is not installed')
+
+#: the environment of the commands: without this checkout on PYTHONPATH
+WHEEL_ENV = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
 
 
 def run(cmd, cwd, **kwargs):
@@ -95,7 +99,9 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
         python, '-m', 'mim', 'run', 'mmdetco', 'generate_demo_data', '--out',
         data, '--num-pretrain', '8', '--num-train', '2', '--num-val', '2',
         '--size', '128'
-    ], work)
+    ],
+        work,
+        env=WHEEL_ENV)
     config = osp.basename(DETCO_CONFIG)
     output = run([
         python, '-m', 'mim', 'train', 'mmdetco', config, '--gpus', '0',
@@ -105,10 +111,7 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
         'model.queue_len=16', 'train_cfg.max_epochs=1'
     ],
                  work,
-                 env={
-                     k: v
-                     for k, v in os.environ.items() if k != 'PYTHONPATH'
-                 })
+                 env=WHEEL_ENV)
     assert 'loss_lg_res5' in output
     assert osp.isfile(osp.join(work, 'run', 'epoch_1.pth'))
     saved = Config.fromfile(
@@ -117,3 +120,20 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
             for root, _, names in os.walk(osp.join(work, 'run'))
             for name in names if name == 'config.py'))
     assert saved.model.type == 'DetCo'
+
+
+def test_mim_runs_the_demo_tools_from_the_wheel(installed):
+    """The demo application comes with the wheel: ``mim run mmdetco
+    run_demo`` (and the benchmark tools on it) import ``mmdetco_demo``
+    from it."""
+    python, work = installed
+    path = run(
+        [python, '-c', 'import mmdetco_demo; print(mmdetco_demo.__file__)'],
+        work,
+        env=WHEEL_ENV).strip()
+    assert path.startswith(osp.dirname(osp.dirname(python)))
+    for tool in ('run_demo', 'demo_table', 'ablation_sweep'):
+        output = run([python, '-m', 'mim', 'run', 'mmdetco', tool, '--help'],
+                     work,
+                     env=WHEEL_ENV)
+        assert '--work-dir' in output, output
