@@ -104,7 +104,13 @@ def train(config: str,
     if cfg_options:
         argv += ['--cfg-options', *cfg_options]
     print('+ train', ' '.join(argv), flush=True)
-    build_runner(train_config(train_parser().parse_args(argv))).train()
+    cfg = train_config(train_parser().parse_args(argv))
+    # mmengine keeps one visualizer per name: under a config's fixed name
+    # (MMDetection's 'visualizer') a second run of this process would log
+    # into the first one's folder; unnamed, it is named after the run
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.pop('name', None)
+    build_runner(cfg).train()
 
 
 def log_records(work_dir: str, key: str) -> List[dict]:
