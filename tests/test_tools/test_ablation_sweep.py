@@ -4,6 +4,8 @@ data, pre-trained and fine-tuned, tabulated."""
 import json
 from pathlib import Path
 
+import pytest
+
 from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT, load_tool
 
@@ -29,6 +31,7 @@ def test_default_is_every_ablation():
         p.name for p in ABLATIONS.glob('*.py'))
 
 
+@pytest.mark.slow
 def test_sweep_on_tiny_data(tmp_path):
     data_root = str(tmp_path / 'data')
     generate_demo_data(
