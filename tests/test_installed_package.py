@@ -30,13 +30,19 @@ IGNORED = ('.git', '.venv*', 'data', 'work_dirs', 'build', 'dist',
 
 pytest.importorskip('mim', reason='MIM (openmim) is not installed')
 
-#: the environment of the commands: without this checkout on PYTHONPATH
+#: the environment of the commands: without a checkout on PYTHONPATH
 WHEEL_ENV = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
 
 
-def run(cmd, cwd, **kwargs):
+def run(cmd, cwd):
+    """Run ``cmd`` in ``cwd`` with :data:`WHEEL_ENV`; its output."""
     result = subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs)
+        cmd,
+        cwd=cwd,
+        env=WHEEL_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f'{cmd}:\n{output[-5000:]}'
     return output
@@ -99,9 +105,7 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
         python, '-m', 'mim', 'run', 'mmdetco', 'generate_demo_data', '--out',
         data, '--num-pretrain', '8', '--num-train', '2', '--num-val', '2',
         '--size', '128'
-    ],
-        work,
-        env=WHEEL_ENV)
+    ], work)
     config = osp.basename(DETCO_CONFIG)
     output = run([
         python, '-m', 'mim', 'train', 'mmdetco', config, '--gpus', '0',
@@ -109,9 +113,7 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
         *data_root_options(DETCO_CONFIG, data),
         'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
         'model.queue_len=16', 'train_cfg.max_epochs=1'
-    ],
-                 work,
-                 env=WHEEL_ENV)
+    ], work)
     assert 'loss_lg_res5' in output
     assert osp.isfile(osp.join(work, 'run', 'epoch_1.pth'))
     saved = Config.fromfile(
@@ -129,11 +131,9 @@ def test_mim_runs_the_demo_tools_from_the_wheel(installed):
     python, work = installed
     path = run(
         [python, '-c', 'import mmdetco_demo; print(mmdetco_demo.__file__)'],
-        work,
-        env=WHEEL_ENV).strip()
+        work).strip()
     assert path.startswith(osp.dirname(osp.dirname(python)))
     for tool in ('run_demo', 'demo_table', 'ablation_sweep'):
         output = run([python, '-m', 'mim', 'run', 'mmdetco', tool, '--help'],
-                     work,
-                     env=WHEEL_ENV)
+                     work)
         assert '--work-dir' in output, output
