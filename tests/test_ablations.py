@@ -13,7 +13,7 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS, TRANSFORMS
 
-from mmdetco.demo import shrink_to_demo
+from mmdetco_demo import shrink_to_demo
 from .conftest import ROOT
 
 ABLATION_DIR = osp.join(ROOT, 'configs', 'detco', 'ablations')

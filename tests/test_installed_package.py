@@ -1,7 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """mmdetco installed from a wheel, away from any checkout: its configs,
-tools and model-index.yml come with it (``mmdetco/.mim``), so MIM finds
-the models and runs its tools and ``mim train mmdetco CONFIG`` trains.
+tools and model-index.yml come with it (``mmdetco/.mim``), and the demo
+application ``mmdetco_demo``, so MIM finds the models and runs its tools
+(the demo's too) and ``mim train mmdetco CONFIG`` trains.
 
 The wheel is built from a copy of this checkout (its own files are left
 as they are) and installed without dependencies into a new virtual
@@ -20,7 +21,7 @@ import mmengine
 import pytest
 from mmengine.config import Config
 
-from mmdetco.demo import DETCO_CONFIG, data_root_options
+from mmdetco_demo import DETCO_CONFIG, data_root_options
 from .conftest import ROOT
 
 #: not copied into the build: environments, outputs, the editable links
@@ -29,10 +30,19 @@ IGNORED = ('.git', '.venv*', 'data', 'work_dirs', 'build', 'dist',
 
 pytest.importorskip('mim', reason='MIM (openmim) is not installed')
 
+#: the environment of the commands: without a checkout on PYTHONPATH
+WHEEL_ENV = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
 
-def run(cmd, cwd, **kwargs):
+
+def run(cmd, cwd):
+    """Run ``cmd`` in ``cwd`` with :data:`WHEEL_ENV`; its output."""
     result = subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs)
+        cmd,
+        cwd=cwd,
+        env=WHEEL_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f'{cmd}:\n{output[-5000:]}'
     return output
@@ -103,12 +113,7 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
         *data_root_options(DETCO_CONFIG, data),
         'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
         'model.queue_len=16', 'train_cfg.max_epochs=1'
-    ],
-                 work,
-                 env={
-                     k: v
-                     for k, v in os.environ.items() if k != 'PYTHONPATH'
-                 })
+    ], work)
     assert 'loss_lg_res5' in output
     assert osp.isfile(osp.join(work, 'run', 'epoch_1.pth'))
     saved = Config.fromfile(
@@ -117,3 +122,23 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
             for root, _, names in os.walk(osp.join(work, 'run'))
             for name in names if name == 'config.py'))
     assert saved.model.type == 'DetCo'
+
+
+def test_the_demo_tools_run_from_the_wheel(installed):
+    """The demo application comes with the wheel: the tools of
+    ``.mim/tools`` that ``mim run mmdetco run_demo`` (and the benchmark
+    tools on the demo) run import ``mmdetco_demo`` from it."""
+    python, work = installed
+    path = run(
+        [python, '-c', 'import mmdetco_demo; print(mmdetco_demo.__file__)'],
+        work).strip()
+    assert path.startswith(osp.dirname(osp.dirname(python)))
+    for tool in ('run_demo.py', 'benchmarks/demo_table.py',
+                 'benchmarks/ablation_sweep.py'):
+        script = run([
+            python, '-c', 'from mmdetco.utils import package_file; '
+            f'print(package_file("tools/{tool}"))'
+        ], work).strip()
+        assert script.startswith(osp.dirname(osp.dirname(python)))
+        output = run([python, script, '--help'], work)
+        assert '--work-dir' in output, output

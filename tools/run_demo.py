@@ -31,11 +31,11 @@ import json
 import os.path as osp
 import time
 
-from mmdetco.demo import (DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
-                          PROBE_CONFIG, PROBE_NAME, dense, export_backbone,
-                          export_initial_backbone, finetune,
-                          generate_demo_data, pretrain, pretrain_health,
-                          probes_side_by_side)
+from mmdetco_demo import (DENSE_NAME, DETCO_CONFIG, DETECTOR_CONFIG,
+                          PROBE_CONFIG, PROBE_NAME, dense_miou,
+                          export_backbone, finetune, generate_demo_data,
+                          pretrain, pretrain_health, probes_side_by_side,
+                          random_init_backbone)
 
 
 def parse_args(argv=None):
@@ -63,12 +63,11 @@ def main(argv=None):
     backbone = export_backbone(checkpoint,
                                osp.join(args.work_dir, 'backbone.pth'))
     # the random initialisation the pre-training started from
-    initial = export_initial_backbone(
-        DETCO_CONFIG, osp.join(args.work_dir, 'backbone_init.pth'))
+    initial = random_init_backbone(args.work_dir)
     backbones = dict(pretrained=backbone, random_init=initial)
-    dense_probes = dict(pixels=dense(args.data_root))
+    dense_probes = dict(pixels=dense_miou(args.data_root))
     for name, weights in backbones.items():
-        dense_probes[name] = dense(args.data_root, weights)
+        dense_probes[name] = dense_miou(args.data_root, weights)
     probes = probes_side_by_side(
         {
             name: (weights, 0)

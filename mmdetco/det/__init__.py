@@ -18,9 +18,6 @@ a running average of the number of positive anchors), in
 proposals with a visible keypoint inside (``visible_keypoint_proposals``),
 :class:`PostTrainingBNStatsHook` (``TEST.PRECISE_BN``) and
 :class:`DifficultAsGTVOCDataset` (VOC training on the difficult boxes).
-:class:`SeparableRoIExtractor` pools with :class:`SeparableRoIAlign`,
-RoIAlign with a backward pass of matrix products, for CPU training (the demo
-detector's).
 """
 from mmdet.registry import HOOKS
 
@@ -37,15 +34,13 @@ from .keypoint_transforms import (COCO_KEYPOINT_FLIP_PAIRS, FlipKeypoints,
                                   LoadKeypointAnnotations,
                                   PackKeypointDetInputs, ResizeKeypoints)
 from .post_training_bn_stats_hook import PostTrainingBNStatsHook
-from .separable_roi_align import SeparableRoIAlign, SeparableRoIExtractor
 
 __all__ = [
     'CocoKeypointDataset', 'CocoKeypointMetric', 'KeypointRCNNHead',
     'KeypointRoIHead', 'LoadKeypointAnnotations', 'ResizeKeypoints',
     'FlipKeypoints', 'PackKeypointDetInputs', 'COCO_KEYPOINT_FLIP_PAIRS',
     'heatmaps_to_keypoints', 'keypoints_to_heatmap', 'FPNPlainExtraConvs',
-    'EMANormRetinaHead', 'DifficultAsGTVOCDataset', 'PostTrainingBNStatsHook',
-    'SeparableRoIAlign', 'SeparableRoIExtractor'
+    'EMANormRetinaHead', 'DifficultAsGTVOCDataset', 'PostTrainingBNStatsHook'
 ]
 
 HOOKS.register_module(module=BackboneBNStatsHook)

@@ -2,6 +2,8 @@
 """Compare state dicts; read the query backbone of a self-supervised
 checkpoint (which files, and why: docs/en/benchmarks.md, "How the
 pre-trained weights are passed")."""
+import os
+import os.path as osp
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Mapping
@@ -10,6 +12,7 @@ from typing import (Collection, Dict, Iterable, List, NamedTuple, Optional,
 
 import torch
 
+from ..version import __version__
 from .checkpoint import load_checkpoint_safely
 
 BACKBONE_PREFIX = 'backbone.'
@@ -228,3 +231,38 @@ def load_resnet_backbone(path: str) -> Tuple[OrderedDict, int]:
     state_dict = extract_backbone_state_dict(
         load_checkpoint_safely(path), path)
     return state_dict, infer_resnet_depth(state_dict, path)
+
+
+def export_backbone(checkpoint: str,
+                    out: str,
+                    with_prefix: bool = False) -> OrderedDict:
+    """Save the query backbone of a self-supervised checkpoint
+    (:func:`extract_backbone_state_dict`) to ``out`` as
+    ``{'state_dict': backbone, 'meta': source info}``.
+
+    Args:
+        checkpoint (str): The pre-training checkpoint.
+        out (str): The output file; its folder is created.
+        with_prefix (bool): Keep the ``backbone.`` prefix of the keys.
+            Defaults to False.
+
+    Returns:
+        OrderedDict: The saved state dict.
+    """
+    ckpt = load_checkpoint_safely(checkpoint)
+    prefix = BACKBONE_PREFIX if with_prefix else ''
+    state_dict = OrderedDict(
+        (prefix + key, value)
+        for key, value in extract_backbone_state_dict(ckpt,
+                                                      checkpoint).items())
+    source_meta = ckpt.get('meta')
+    if not isinstance(source_meta, dict):
+        source_meta = {}
+    meta = dict(
+        source=checkpoint, prefix=prefix or None, mmdetco_version=__version__)
+    for key in ('epoch', 'iter', 'experiment_name'):
+        if isinstance(source_meta.get(key), (int, str)):
+            meta[f'source_{key}'] = source_meta[key]
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    torch.save({'state_dict': state_dict, 'meta': meta}, out)
+    return state_dict

@@ -13,7 +13,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 
 import mmdetco  # noqa: F401  (DetCo, safe checkpoint loading)
-from mmdetco.demo import generate_demo_data
+from mmdetco_demo import generate_demo_data
 from ..conftest import load_tool, tiny_detco_cfg
 from .helpers import write_voc_copy
 

@@ -14,7 +14,7 @@ import torch
 from mmengine.model import revert_sync_batchnorm
 from mmengine.runner import Runner
 
-from mmdetco.demo.scenes import CLASSES
+from mmdetco_demo.scenes import CLASSES
 from ..conftest import ROOT
 from .helpers import (DET_CONFIGS, config_path, is_c4, last_val_scalars,
                       load_config, prefix_key_sets, shrink,

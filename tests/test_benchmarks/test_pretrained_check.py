@@ -10,8 +10,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdetco.demo.scenes import CLASSES
 from mmdetco.engine import PretrainedWeightsError
+from mmdetco_demo.scenes import CLASSES
 from ..conftest import ROOT
 from .helpers import (DET_CONFIGS, config_path, load_config, pretrain_work_dir,
                       script_args, shrink, train_script_options)

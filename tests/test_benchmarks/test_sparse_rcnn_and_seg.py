@@ -18,8 +18,8 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mmdetco.demo.scenes import CLASSES
 from mmdetco.engine import PretrainedWeightsError
+from mmdetco_demo.scenes import CLASSES
 from ..conftest import ROOT
 from .helpers import (RESNET18_CHANNELS, config_path, last_val_scalars,
                       load_config, prefix_key_sets, shrink,

@@ -5,7 +5,7 @@ model, neck, head, loss, views, hooks and data loader settings.
 
 What is overridden, and why (``--cfg-options``):
 
-- the data roots (``mmdetco.demo.data_root_options``): a tiny generated
+- the data roots (``mmdetco_demo.data_root_options``): a tiny generated
   ImageNet layout (``tools/dataset_converters/generate_tiny_imagenet.py``)
   for the ImageNet configs, tiny demo data for the demo ones;
 - ``env_cfg.dist_cfg.backend=gloo``: no NCCL on a CPU;
@@ -35,7 +35,7 @@ import psutil
 import pytest
 from mmengine.config import Config
 
-from mmdetco.demo import data_root_options, generate_demo_data
+from mmdetco_demo import data_root_options, generate_demo_data
 from ..conftest import ROOT, load_tool
 
 #: images per process per iteration, iterations, loader workers at most

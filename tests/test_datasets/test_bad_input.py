@@ -12,7 +12,7 @@ from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import MODELS, TRANSFORMS
 from PIL import Image
 
-from mmdetco.demo import DETCO_CONFIG
+from mmdetco_demo import DETCO_CONFIG
 from ..conftest import ROOT
 from .conftest import LOG, jpeg
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from mmdetco.compat import ResNet
-from mmdetco.demo.dense_probe import (cell_labels, dense_probe, load_backbone,
+from mmdetco_demo.dense_probe import (cell_labels, dense_probe, load_backbone,
                                       pixel_probe, softmax_loss_and_grads,
                                       with_bn_stats)
-from mmdetco.demo.scenes import generate_demo_data
+from mmdetco_demo.scenes import generate_demo_data
 
 mask_utils = pytest.importorskip('pycocotools.mask')
 

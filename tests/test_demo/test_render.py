@@ -1,9 +1,9 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import numpy as np
 
-from mmdetco.demo.render import (MIN_VISIBLE_PIXELS, render_object_image,
+from mmdetco_demo.render import (MIN_VISIBLE_PIXELS, render_object_image,
                                  render_scene)
-from mmdetco.demo.shapes import CLASSES
+from mmdetco_demo.shapes import CLASSES
 
 
 def test_render_scene():

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmdetco.demo import DETCO_CONFIG, multi_view_of, shrink_to_demo
+from mmdetco_demo import DETCO_CONFIG, multi_view_of, shrink_to_demo
 from ..conftest import ROOT
 
 

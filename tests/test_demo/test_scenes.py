@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmdetco.demo.render import render_scene
-from mmdetco.demo.scenes import (OBJECT_BACKGROUNDS, background_pool,
+from mmdetco_demo.render import render_scene
+from mmdetco_demo.scenes import (OBJECT_BACKGROUNDS, background_pool,
                                  generate_demo_data)
-from mmdetco.demo.shapes import CLASSES
+from mmdetco_demo.shapes import CLASSES
 from ..conftest import ROOT, load_tool
 
 mask_utils = pytest.importorskip('pycocotools.mask')

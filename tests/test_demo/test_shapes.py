@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmdetco.demo.shapes import CLASSES, shape_mask
+from mmdetco_demo.shapes import CLASSES, shape_mask
 
 
 @pytest.mark.parametrize('name', CLASSES)

@@ -2,19 +2,21 @@
 """The demo chain on tiny data: DetCo pre-training -> export -> Faster R-CNN
 fine-tuning -> AP, exactly as ``make demo`` runs it, only smaller."""
 import json
+import os
+import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from mmdetco.demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
-                          PROBE_CONFIG, dense, export_backbone,
-                          export_initial_backbone, finetune,
+from mmdetco_demo import (DETCO_CONFIG, DETECTOR_CONFIG, MOCOV2_CONFIG,
+                          PROBE_CONFIG, dense_miou, export_backbone, finetune,
                           generate_demo_data, last_checkpoint, pretrain,
                           pretrain_health, probe, probe_seeds_mean,
-                          probes_side_by_side, read_log, terms_not_falling)
-from mmdetco.demo.scenes import CLASSES
-from mmdetco.demo.steps import run_tool
+                          probes_side_by_side, random_init_backbone, read_log,
+                          terms_not_falling)
+from mmdetco_demo.scenes import CLASSES
+from mmdetco_demo.steps import run_logged
 from ..conftest import ROOT
 
 TINY_PRETRAIN = ('train_dataloader.batch_size=4',
@@ -45,7 +47,7 @@ def test_detector_roi_align_matches_the_mmcv_kernel():
     from mmdet.registry import MODELS
     from mmengine.registry import DefaultScope
 
-    import mmdetco.det  # noqa: F401 (registers SeparableRoIExtractor)
+    import mmdetco_demo.separable_roi_align  # noqa: F401 (registers it)
     cfg = Config.fromfile(
         f'{ROOT}/{DETECTOR_CONFIG}').model.roi_head.bbox_roi_extractor
     with DefaultScope.overwrite_default_scope('mmdet'):
@@ -146,6 +148,7 @@ def test_pretrain_health_reads_terms_collapse_and_knn(tmp_path):
             health['knn_top1_pretrained']) == (30.0, 45.0)
 
 
+@pytest.mark.slow
 def test_demo_chain_on_tiny_data(tmp_path):
     data_root = str(tmp_path / 'data')
     generate_demo_data(
@@ -192,7 +195,7 @@ def test_demo_chain_on_tiny_data(tmp_path):
                     for p in (work_dir / 'probe').glob('*/*.log'))
     assert 'BackboneBNStatsHook: the running statistics of 20' in log
 
-    # two probes side by side, a thread and a log each
+    # two probes side by side, a process, a thread and a log each
     aps = probes_side_by_side(
         dict(first=(backbone, 0), second=(backbone, 0)),
         str(work_dir),
@@ -205,22 +208,25 @@ def test_demo_chain_on_tiny_data(tmp_path):
         assert (work_dir / f'probe_{name}' / 'last_checkpoint').exists()
 
     # the dense probe of the backbone and of the pixels, deterministic
-    miou = dense(data_root, backbone)
-    assert 0 < miou < 100 and dense(data_root, backbone) == miou
-    assert 0 < dense(data_root) < 100
+    miou = dense_miou(data_root, backbone)
+    assert 0 < miou < 100 and dense_miou(data_root, backbone) == miou
+    assert 0 < dense_miou(data_root) < 100
 
 
-def test_run_tool_log_and_threads(tmp_path):
-    tool = tmp_path / 'tool.py'
-    tool.write_text('import os, sys, torch\n'
-                    'print(os.environ["OMP_NUM_THREADS"], '
-                    'torch.get_num_threads())\n'
-                    'sys.exit(int(sys.argv[1]))\n')
+def report_threads(exit_code):
+    """Print the threads of this process, then exit with ``exit_code``
+    (a function of :func:`test_run_logged_log_and_threads`)."""
+    print(os.environ['OMP_NUM_THREADS'], torch.get_num_threads())
+    sys.exit(exit_code)
+
+
+@pytest.mark.slow
+def test_run_logged_log_and_threads(tmp_path):
     log = tmp_path / 'logs' / 'tool.log'
-    run_tool([str(tool), '0'], log=str(log), threads=1)
+    run_logged(report_threads, (0, ), str(log), threads=1)
     assert log.read_text().split() == ['1', '1']
     with pytest.raises(RuntimeError, match='exit code 3.*tool.log'):
-        run_tool([str(tool), '3'], log=str(log), threads=1)
+        run_logged(report_threads, (3, ), str(log), threads=1)
 
 
 def test_finetune_without_detections_raises(tmp_path, monkeypatch):
@@ -230,7 +236,7 @@ def test_finetune_without_detections_raises(tmp_path, monkeypatch):
     log.mkdir(parents=True)
     records = log / '20260101_000000.json'
     records.write_text(json.dumps(dict(loss=2.4, step=192)))
-    monkeypatch.setattr('mmdetco.demo.steps.run_tool', lambda *a, **k: None)
+    monkeypatch.setattr('mmdetco_demo.steps.train', lambda *a, **k: None)
     with pytest.raises(RuntimeError, match='probe: no detection.*diverged'):
         probe(str(tmp_path / 'probe'), str(tmp_path), None)
     records.write_text('\n'.join(
@@ -253,7 +259,7 @@ def test_probe_seeds_mean(tmp_path, monkeypatch):
         calls.append((work_dir, backbone, seed, run.get('threads')))
         return dict(AP=7.0 + seed / 1000)
 
-    monkeypatch.setattr('mmdetco.demo.steps.probe', fake_probe)
+    monkeypatch.setattr('mmdetco_demo.steps.probe', fake_probe)
     assert probe_seeds_mean('wd', 'data', 'b.pth', [1000]) == dict(
         probe=8.0, probe_runs=[8.0])
     assert calls == [('wd', 'b.pth', 1000, None)]
@@ -290,12 +296,12 @@ def test_terms_not_falling():
         start_iter=20) == ['loss_gg_res5', 'loss_lg_res5', 'loss_ll_res5']
 
 
-def test_export_initial_backbone(tmp_path):
+def test_random_init_backbone(tmp_path):
     """The random initialisation a pre-training starts from: the same for
     the same seed, another for another, in the exported backbone's
     format (a ResNet-18 state dict without prefix)."""
     paths = [
-        export_initial_backbone(DETCO_CONFIG, str(tmp_path / f'{i}.pth'), s)
+        random_init_backbone(str(tmp_path / str(i)), s)
         for i, s in enumerate((0, 0, 1))
     ]
     a, b, c = (torch.load(p, map_location='cpu')['state_dict'] for p in paths)

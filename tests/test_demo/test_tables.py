@@ -2,7 +2,7 @@
 """The Markdown + JSON tables of the small-scale comparisons."""
 import json
 
-from mmdetco.demo import format_table, save_table
+from mmdetco_demo import format_table, save_table
 
 
 def test_format_table_mean_and_sample_std_to_the_digits():

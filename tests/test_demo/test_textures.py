@@ -1,8 +1,8 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 import numpy as np
 
-from mmdetco.demo.shapes import shape_mask
-from mmdetco.demo.textures import draw_background, object_texture, pick_colour
+from mmdetco_demo.shapes import shape_mask
+from mmdetco_demo.textures import draw_background, object_texture, pick_colour
 
 
 def test_draw_background():

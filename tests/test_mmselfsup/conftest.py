@@ -11,7 +11,7 @@ from typing import List
 import pytest
 from mmengine.registry import DefaultScope
 
-from mmdetco.demo import generate_demo_data
+from mmdetco_demo import generate_demo_data
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIGS = osp.join(ROOT, 'configs')

@@ -7,17 +7,26 @@ import glob
 import json
 import os.path as osp
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS, MODELS
 
-from mmdetco.demo import DETCO_CONFIG, generate_demo_data
+from mmdetco_demo import DETCO_CONFIG, generate_demo_data
 from ..conftest import ROOT
 
 #: the class every object is classified as
 CLASS = 1
+
+
+def run_script(args):
+    """Run ``python TOOL ARGS`` (``TOOL`` relative to the repository root)
+    as a user would, streaming its output; fails on a non-zero exit."""
+    tool, *rest = args
+    subprocess.run([sys.executable, osp.join(ROOT, tool), *rest], check=True)
 
 
 @pytest.fixture(scope='module', name='classifier')

@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from mmdetco.demo import data_root_options
+from mmdetco_demo import data_root_options
 from ..conftest import ROOT
 # iteration -> logged loss, over every json log of a run
 from ..test_engine.test_loops.test_resumable_loop import losses  # noqa: F401

@@ -4,7 +4,9 @@ data, pre-trained and fine-tuned, tabulated."""
 import json
 from pathlib import Path
 
-from mmdetco.demo import generate_demo_data
+import pytest
+
+from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT, load_tool
 
 REPO = Path(ROOT)
@@ -15,7 +17,7 @@ TINY_PRETRAIN = [
     'model.queue_len=16', 'train_cfg.max_epochs=1', 'custom_hooks.3.interval=1'
 ]
 # every box scored: a one-epoch detector of 4 images may detect nothing, and
-# a run without detections raises (mmdetco.demo.finetune)
+# a run without detections raises (mmdetco_demo.finetune)
 TINY_FINETUNE = [
     'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
     'val_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
@@ -29,6 +31,7 @@ def test_default_is_every_ablation():
         p.name for p in ABLATIONS.glob('*.py'))
 
 
+@pytest.mark.slow
 def test_sweep_on_tiny_data(tmp_path):
     data_root = str(tmp_path / 'data')
     generate_demo_data(

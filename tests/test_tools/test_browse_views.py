@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmdetco.demo import generate_demo_data
+from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT
 
 REPO = Path(ROOT)

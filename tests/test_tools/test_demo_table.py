@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from mmdetco.demo import generate_demo_data
+from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT, load_tool
 from .test_ablation_sweep import TINY_FINETUNE
 
@@ -26,6 +26,7 @@ def test_curve_needs_quarters_of_the_run(tmp_path):
         tool.checkpoint_epochs(str(config))
 
 
+@pytest.mark.slow
 def test_table_and_curve_on_tiny_data(tmp_path):
     data_root = str(tmp_path / 'data')
     generate_demo_data(

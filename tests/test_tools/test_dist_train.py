@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from mmdetco.demo import data_root_options, generate_demo_data
+from mmdetco_demo import data_root_options, generate_demo_data
 from ..conftest import ROOT
 from .test_train import MMPRETRAIN_TRAIN
 

@@ -11,11 +11,11 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
-from mmdetco.demo import DETCO_CONFIG, data_root_options, generate_demo_data
-from mmdetco.demo.steps import run_tool
 from mmdetco.engine import KNNMonitorHook
 from mmdetco.evaluation import knn_classifier
+from mmdetco_demo import DETCO_CONFIG, data_root_options, generate_demo_data
 from ..conftest import ROOT, load_tool
+from .conftest import run_script
 
 TOOL = 'tools/analysis_tools/knn_eval.py'
 
@@ -58,7 +58,7 @@ def hook_top1(model, options, k):
 def test_the_tool_gives_the_hook_figure(demo, tmp_path):
     options, checkpoint, model = demo
     out = tmp_path / 'feats.pth'
-    run_tool([
+    run_script([
         TOOL, DETCO_CONFIG, checkpoint, '--work-dir',
         str(tmp_path / 'work'), '--out',
         str(out), '--k', '5', '--cfg-options', *options

@@ -17,7 +17,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdetco.demo import data_root_options, generate_demo_data, read_log
+from mmdetco_demo import data_root_options, generate_demo_data, read_log
 from ..conftest import ROOT
 from .launch_helpers import (launch_env, rank_dump_config, rank_states,
                              train_options)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import torch
 
-from mmdetco.demo import generate_demo_data
+from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT, free_port
 from .launch_helpers import (launch_env, rank_dump_config, rank_envs,
                              rank_states, train_options)

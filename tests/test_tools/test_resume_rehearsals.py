@@ -23,8 +23,8 @@ import time
 import pytest
 import torch
 
-from mmdetco.demo import generate_demo_data
 from mmdetco.utils.training_log import find_logs, load_records
+from mmdetco_demo import generate_demo_data
 from ..conftest import ROOT
 from .launch_helpers import (launch_env, losses, rank_dump_config, rank_states,
                              run, train_options)

@@ -16,8 +16,8 @@ import os.path as osp
 
 import pytest
 
-from mmdetco.demo import generate_demo_data
 from mmdetco.utils.slurm_env import PORT_BASE, PORTS, slurm_dist_env
+from mmdetco_demo import generate_demo_data
 from ..conftest import free_port
 from .launch_helpers import (FAKE_SLURM, launch_env, rank_dump_config,
                              rank_envs, rank_states, run, train_options)

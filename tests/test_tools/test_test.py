@@ -7,15 +7,14 @@ import sys
 import mmengine
 import pytest
 
-from mmdetco.demo.steps import run_tool
 from ..conftest import ROOT, load_tool
-from .conftest import CLASS, logged
+from .conftest import CLASS, logged, run_script
 
 
 def test_top1_and_predictions(classifier, tmp_path):
     config, checkpoint, share, num_samples = classifier
     work_dir, out = str(tmp_path / 'work'), str(tmp_path / 'preds.pkl')
-    run_tool([
+    run_script([
         'tools/test.py', config, checkpoint, '--work-dir', work_dir, '--out',
         out
     ])

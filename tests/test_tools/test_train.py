@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
-from mmdetco.demo import data_root_options, generate_demo_data
+from mmdetco_demo import data_root_options, generate_demo_data
 from ..conftest import ROOT
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'

@@ -15,10 +15,10 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdetco.demo import generate_demo_data
-from ..conftest import ROOT
 from mmdetco.engine import DetCoHealthHook
 from mmdetco.models import DetCo
+from mmdetco_demo import generate_demo_data
+from ..conftest import ROOT
 
 DEMO = f'{ROOT}/configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 QUEUE_LEN = 16

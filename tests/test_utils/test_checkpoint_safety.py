@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from mmdetco.demo import data_root_options, generate_demo_data
+from mmdetco_demo import data_root_options, generate_demo_data
 from ..conftest import ROOT
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'

@@ -3,9 +3,9 @@ import os.path as osp
 
 import pytest
 
-from mmdetco.demo import DETCO_CONFIG
 from mmdetco.utils import package_file
 from mmdetco.utils.package_files import MIM_ROOT
+from mmdetco_demo import DETCO_CONFIG
 from ..conftest import ROOT
 
 

@@ -40,10 +40,10 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 import mmdetco  # noqa: F401  (registers DetCo)
-from mmdetco.demo import multi_view_of
-from mmdetco.demo.scenes import render_scene
 from mmdetco.utils import gpu_aug_config
 from mmdetco.utils.package_files import package_file
+from mmdetco_demo import multi_view_of
+from mmdetco_demo.scenes import render_scene
 
 DETCO = package_file('configs/detco/detco_resnet50_8xb32-coslr-200e_in1k.py')
 MOCOV2 = osp.join(

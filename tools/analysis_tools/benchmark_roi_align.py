@@ -28,8 +28,8 @@ from mmcv.ops import RoIAlign
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmdetco.demo import DETECTOR_CONFIG
 from mmdetco.utils.package_files import package_file
+from mmdetco_demo import DETECTOR_CONFIG
 
 
 def parse_args(argv=None):
@@ -51,7 +51,7 @@ def extractors(config: str) -> dict:
     settings."""
     from mmdet.registry import MODELS
 
-    import mmdetco.det  # noqa: F401 (registers SeparableRoIExtractor)
+    import mmdetco_demo.separable_roi_align  # noqa: F401 (registers it)
     cfg = Config.fromfile(config).model.roi_head.bbox_roi_extractor
     args = {
         k: v

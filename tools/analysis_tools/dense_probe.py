@@ -1,7 +1,7 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """The dense probe of frozen backbones on the demo data: a linear per-cell
 classifier of the demo's objects on res2-res5 features
-(:mod:`mmdetco.demo.dense_probe`, docs/en/demo.md).
+(:mod:`mmdetco_demo.dense_probe`, docs/en/demo.md).
 
 Prints one JSON line per checkpoint (and for the raw pixels with
 ``--pixels``): ``miou`` and ``cell_acc`` on the val split::
@@ -12,9 +12,9 @@ Prints one JSON line per checkpoint (and for the raw pixels with
 import argparse
 import json
 
-from mmdetco.demo import CLASSES
-from mmdetco.demo.dense_probe import dense_probe, pixel_probe
-from mmdetco.demo.scenes import data_layout
+from mmdetco_demo import CLASSES
+from mmdetco_demo.dense_probe import dense_probe, pixel_probe
+from mmdetco_demo.scenes import data_layout
 
 
 def parse_args(argv=None):

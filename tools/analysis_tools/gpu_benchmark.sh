@@ -46,7 +46,7 @@ DATA="$OUT/demo_data"
 "$PYTHON" tools/dataset_converters/generate_demo_data.py --out "$DATA"
 CONFIG=configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py
 mapfile -t DATA_OPTIONS < <("$PYTHON" -c "
-from mmdetco.demo import data_root_options
+from mmdetco_demo import data_root_options
 print('\n'.join(data_root_options('$CONFIG', '$DATA')))")
 "$PYTHON" tools/train.py "$CONFIG" --work-dir "$OUT/train" --amp bf16 \
     --gpu-aug --cfg-options "${DATA_OPTIONS[@]}" \

@@ -196,7 +196,7 @@ def check_resume(device: str,
     epoch_iters = sizes['epoch_iters']
     data = make_data(work_dir, device, gpus, config)
     cfg = Config.fromfile(config)
-    from mmdetco.demo import data_root_options
+    from mmdetco_demo import data_root_options
     options = data_root_options(config, data) + [
         f'train_dataloader.batch_size={batch}',
         f'train_dataloader.num_workers={workers}',

@@ -2,7 +2,7 @@
 """Run DetCo pre-training configs at the demo's scale and tabulate them.
 
 Each config (by default every ablation of ``configs/detco/ablations/``) is
-shrunk to the demo (``mmdetco.demo.shrink_to_demo``: ResNet-18, the demo's
+shrunk to the demo (``mmdetco_demo.shrink_to_demo``: ResNet-18, the demo's
 view sizes, queue, data and 4-epoch budget, the variant's own head, neck
 switches and views), pre-trained, exported and fine-tuned exactly as in
 ``tools/benchmarks/demo_table.py``. The table, written with every run to
@@ -17,9 +17,9 @@ seeds):
 - ``kNN_init``, ``kNN``: top-1 on the demo objects of the backbone's
   random initialisation (it differs between configs, as the model's size
   changes the random draws) and of the pre-trained backbone;
-- ``dense``: the dense probe of the backbone (``mmdetco.demo.dense``);
+- ``dense``: the dense probe of the backbone (``mmdetco_demo.dense_miou``);
 - ``probe``: bbox AP of the frozen-backbone probe
-  (``mmdetco.demo.PROBE_CONFIG``); the row ``random init`` has both probes
+  (``mmdetco_demo.PROBE_CONFIG``); the row ``random init`` has both probes
   of the random initialisation the demo's DetCo starts from, the row
   ``raw pixels`` the dense probe of the pixels;
 - ``AP``, ``AP50``, ``AP75``: bbox AP of the fine-tuned demo detector.
@@ -41,11 +41,11 @@ import os
 import os.path as osp
 import statistics
 
-from mmdetco.demo import (dense, ensure_demo_data, format_table,
-                          pretrain_and_finetune, pretrain_health,
-                          random_init_probes, save_table, shrink_to_demo)
 from mmdetco.models.utils import LOSS_TERMS
 from mmdetco.utils.package_files import package_file
+from mmdetco_demo import (dense_miou, ensure_demo_data, format_table,
+                          pretrain_and_finetune, pretrain_health,
+                          random_init_probes, save_table, shrink_to_demo)
 
 BRANCHES = ('global', 'local')
 METRICS = (*LOSS_TERMS, *(f'spread_{b}' for b in BRANCHES), 'kNN_init', 'kNN',
@@ -130,7 +130,7 @@ def main(argv=None):
     args = parse_args(argv)
     ensure_demo_data(args.data_root)
     runs = {
-        'raw pixels': [dict(dense=dense(args.data_root))],
+        'raw pixels': [dict(dense=dense_miou(args.data_root))],
         'random init': [run_random_init(seed, args) for seed in args.seeds]
     }
     for config in args.configs:

@@ -7,9 +7,9 @@ At the same pre-training budget (same data, backbone, views, queue, epochs)
 compare the random initialisation, MMPretrain's MoCo v2 and DetCo. Per
 method and seed (the pre-training's and every probe's):
 
-- ``dense``: the dense probe (:func:`mmdetco.demo.dense`) of the backbone;
+- ``dense``: the dense probe (:func:`mmdetco_demo.dense_miou`) of the backbone;
 - ``probe``: bbox AP of the frozen-backbone detector probe
-  (``mmdetco.demo.PROBE_CONFIG``), the mean of ``--probe-runs`` runs
+  (``mmdetco_demo.PROBE_CONFIG``), the mean of ``--probe-runs`` runs
   (seeds ``SEED``, ``SEED + 1000``, ...) side by side, one thread each: a
   run's own noise is as large as what the probe has to tell apart;
 - ``kNN``: kNN top-1 on the demo objects (``KNNMonitorHook``);
@@ -37,11 +37,11 @@ import statistics
 
 from mmengine.config import Config
 
-from mmdetco.demo import (DETCO_CONFIG, MOCOV2_CONFIG, dense, ensure_demo_data,
-                          export_initial_backbone, finetune, format_table,
-                          pretrain_and_finetune, probe_seeds_mean, read_log,
-                          save_table)
 from mmdetco.utils.package_files import package_file
+from mmdetco_demo import (DETCO_CONFIG, MOCOV2_CONFIG, dense_miou,
+                          ensure_demo_data, finetune, format_table,
+                          pretrain_and_finetune, probe_seeds_mean,
+                          random_init_backbone, read_log, save_table)
 
 METHODS = dict(mocov2=MOCOV2_CONFIG, detco=DETCO_CONFIG)
 #: The fractions of the pre-training the dense probe's curve is drawn at.
@@ -116,12 +116,10 @@ def run_method(method, seed, args):
         finetune_options=args.finetune_options,
         full_finetune=args.finetune,
         probe_seeds=probe_seeds(seed, args.probe_runs))
-    initial = export_initial_backbone(config,
-                                      osp.join(work_dir, 'backbone_init.pth'),
-                                      seed)
-    curve = [dense(args.data_root, initial)] + [
-        dense(args.data_root,
-              osp.join(work_dir, 'pretrain', f'epoch_{epoch}.pth'))
+    initial = random_init_backbone(work_dir, seed, config)
+    curve = [dense_miou(args.data_root, initial)] + [
+        dense_miou(args.data_root,
+                   osp.join(work_dir, 'pretrain', f'epoch_{epoch}.pth'))
         for epoch in epochs[:-1]
     ] + [result['dense']]
     return dict(result, curve=curve)
@@ -132,7 +130,8 @@ def run_random_init(seed, detco, args):
     probed by :func:`run_method` (its result ``detco``): its detector probe,
     and with ``--finetune`` the detector trained from random weights."""
     work_dir = osp.join(args.work_dir, f'random_init_seed{seed}')
-    initial = osp.join(args.work_dir, f'detco_seed{seed}', 'backbone_init.pth')
+    initial = random_init_backbone(
+        osp.join(args.work_dir, f'detco_seed{seed}'), seed)
     row = dict(
         dense=detco['curve'][0],
         kNN=detco['kNN_init'],
@@ -190,7 +189,7 @@ def main(argv=None):
         osp.join(args.work_dir, f'detco_seed{args.seeds[0]}', 'pretrain'),
         'knn/top1_pixels')[0]
     results['raw pixels'] = [
-        dict(dense=dense(args.data_root), kNN=round(knn_pixels, 1))
+        dict(dense=dense_miou(args.data_root), kNN=round(knn_pixels, 1))
     ]
     rows = {
         name: results[name]

@@ -3,7 +3,7 @@
 
 Writes unlabelled pre-training images (object-centric by default) and
 COCO-format train / val detection splits of cluttered shape scenes, see
-:func:`mmdetco.demo.scenes.generate_demo_data`. An identical data
+:func:`mmdetco_demo.scenes.generate_demo_data`. An identical data
 set already in the output folder is reused.
 
 Example::
@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from mmdetco.demo.scenes import generate_demo_data
+from mmdetco_demo.scenes import generate_demo_data
 
 
 def parse_args():

@@ -40,15 +40,8 @@ the backbone, which then silently stays randomly initialised (mmengine only
 logs the missing keys).
 """
 import argparse
-import os.path as osp
-from collections import OrderedDict
 
-import torch
-from mmengine.utils import mkdir_or_exist
-
-import mmdetco
-from mmdetco.utils import extract_backbone_state_dict, load_checkpoint_safely
-from mmdetco.utils.weights import BACKBONE_PREFIX
+from mmdetco.utils.weights import BACKBONE_PREFIX, export_backbone
 
 
 def parse_args(args=None):
@@ -66,29 +59,11 @@ def parse_args(args=None):
 
 def main(args=None):
     args = parse_args(args)
-    ckpt = load_checkpoint_safely(args.checkpoint)
-    state_dict = extract_backbone_state_dict(ckpt, args.checkpoint)
-    prefix = BACKBONE_PREFIX if args.with_prefix else ''
-    state_dict = OrderedDict(
-        (prefix + key, value) for key, value in state_dict.items())
-
-    source_meta = ckpt.get('meta')
-    if not isinstance(source_meta, dict):
-        source_meta = {}
-    meta = dict(
-        source=args.checkpoint,
-        prefix=prefix or None,
-        mmdetco_version=mmdetco.__version__)
-    for key in ('epoch', 'iter', 'experiment_name'):
-        if isinstance(source_meta.get(key), (int, str)):
-            meta[f'source_{key}'] = source_meta[key]
-
-    mkdir_or_exist(osp.dirname(args.out))
-    torch.save({'state_dict': state_dict, 'meta': meta}, args.out)
+    state_dict = export_backbone(args.checkpoint, args.out, args.with_prefix)
     num_params = sum(value.numel() for value in state_dict.values())
     print(f'Saved the query backbone of {args.checkpoint} '
           f'({len(state_dict)} tensors, {num_params} values, keys '
-          f'{"with" if prefix else "without"} prefix) to {args.out}')
+          f'{"with" if args.with_prefix else "without"} prefix) to {args.out}')
 
 
 if __name__ == '__main__':

@@ -1,80 +1,22 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
-"""The collapse rule of a DetCo branch, and the hook that applies it."""
+"""The hook that applies the collapse rule of a DetCo branch
+(:mod:`mmdetco.evaluation.functional.collapse_rule`) while training."""
 from collections import deque
-from typing import Deque, Dict, List, Mapping, Optional, Tuple
+from typing import Deque, Dict, Mapping, Optional
 
 import torch
 from mmengine.hooks import Hook
 
 from ...compat import HOOKS
-from ...models.utils import LOSS_TERMS, healthy_spread
+from ...evaluation.functional.collapse_rule import (CHANCE_FACTOR,
+                                                    COLLAPSE_RATIO,
+                                                    branch_top1,
+                                                    collapse_thresholds)
 from ...utils import get_ori_model, scalars
 from .logged_iters import logs_after_iter
 
-#: The defaults of the rule: a branch is narrow under ``COLLAPSE_RATIO /
-#: sqrt(D)``, collapsed when also under ``CHANCE_FACTOR`` times chance for
-#: ``PATIENCE`` iterations.
-COLLAPSE_RATIO = 0.05
-CHANCE_FACTOR = 10.
+#: The hook's default number of iterations a branch must stay narrow.
 PATIENCE = 10
-
-
-def collapse_thresholds(feat_dim: int,
-                        queue_len: int,
-                        collapse_ratio: float = COLLAPSE_RATIO,
-                        chance_factor: float = CHANCE_FACTOR
-                        ) -> Tuple[float, float]:
-    """The collapse rule's thresholds.
-
-    A branch is narrow when its spread is below ``collapse_ratio /
-    sqrt(feat_dim)`` and collapsed when, narrow, the top-1 of its terms is
-    also below ``chance_factor`` times chance, ``100 / (queue_len + 1)``.
-
-    Returns:
-        tuple: The spread threshold and the top-1 threshold (in %).
-    """
-    return (collapse_ratio * healthy_spread(feat_dim),
-            chance_factor * 100. / (queue_len + 1))
-
-
-def branch_top1(record: Mapping, kind: str, level: str) -> float:
-    """The mean top-1 (in %) of a branch's logged terms.
-
-    Args:
-        record (Mapping): Logged names and values.
-        kind (str): The kind of the queries, ``global`` or ``local``.
-        level (str): The level, e.g. ``res2``.
-
-    Returns:
-        float: The mean ``acc`` of the terms of that branch; 0 if none is
-        logged.
-    """
-    values = [
-        value for (term, at), value in scalars(record, 'acc').items()
-        if at == level and LOSS_TERMS[term][0] == kind[0]
-    ]
-    return sum(values) / len(values) if values else 0.
-
-
-def collapsed_branches(record: Mapping,
-                       feat_dim: int,
-                       queue_len: int,
-                       collapse_ratio: float = COLLAPSE_RATIO,
-                       chance_factor: float = CHANCE_FACTOR) -> List[str]:
-    """The branches that one record shows collapsed.
-
-    The rule of :class:`DetCoHealthHook` with ``patience=1``.
-
-    Returns:
-        list[str]: The branches, as ``'{kind} {level}'``.
-    """
-    max_spread, min_top1 = collapse_thresholds(feat_dim, queue_len,
-                                               collapse_ratio, chance_factor)
-    return [
-        f'{kind} {level}'
-        for (kind, level), value in scalars(record, 'spread').items()
-        if value < max_spread and branch_top1(record, kind, level) < min_top1
-    ]
 
 
 def _on_host(outputs: Mapping) -> Dict[str, float]:

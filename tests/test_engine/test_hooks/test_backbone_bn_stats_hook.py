@@ -10,8 +10,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmpretrain.registry import MODELS, TRANSFORMS
 
-from mmdetco.demo.scenes import render_scene
 from mmdetco.engine import BackboneBNStatsHook
+from mmdetco_demo.scenes import render_scene
 from ...conftest import tiny_detco_cfg
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)

@@ -7,10 +7,9 @@ import pytest
 import torch
 
 from mmdetco.engine import DetCoHealthHook
-from mmdetco.engine.hooks.health_hook import (CHANCE_FACTOR, COLLAPSE_RATIO,
-                                              PATIENCE, branch_top1,
-                                              collapse_thresholds,
-                                              collapsed_branches)
+from mmdetco.engine.hooks.health_hook import PATIENCE
+from mmdetco.evaluation.functional import (CHANCE_FACTOR, COLLAPSE_RATIO,
+                                           collapsed_branches)
 from ...conftest import tiny_detco_cfg, tiny_inputs
 
 
@@ -102,18 +101,6 @@ def test_narrow_but_discriminative_branch_is_not_a_collapse(tiny_detco):
         assert len(logs) == int(collapsed)
         if collapsed:
             assert f'for {2 * chance:.2f} % of the queries' in logs[0]
-
-
-def test_collapse_rule():
-    spread, top1 = collapse_thresholds(128, 255, 0.05, 10.)
-    assert spread == pytest.approx(0.05 / 128**0.5)
-    assert top1 == pytest.approx(10 * 100 / 256)
-    # the local branch's terms are ll and lg, the global one's gg
-    record = dict(
-        acc_gg_res5=90., acc_ll_res5=2., acc_lg_res5=4., acc_ll_res4=50.)
-    assert branch_top1(record, 'local', 'res5') == 3.
-    assert branch_top1(record, 'global', 'res5') == 90.
-    assert branch_top1(record, 'global', 'res4') == 0.
 
 
 def test_one_record_rule_and_the_hook_defaults(tiny_detco):

@@ -6,8 +6,8 @@ import uuid
 import pytest
 from mmengine.config import Config
 
-from mmdetco.demo import generate_demo_data
 from mmdetco.utils.runner_args import build_runner
+from mmdetco_demo import generate_demo_data
 from ...conftest import ROOT
 
 CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'

@@ -24,9 +24,9 @@ from mmengine.logging import MessageHub
 from torch.utils.data import DataLoader
 
 import mmdetco  # noqa: F401  (safe checkpoint loading)
-from mmdetco.demo import data_root_options, generate_demo_data
 from mmdetco.engine import ResumableEpochBasedTrainLoop, ResumeMismatchError
 from mmdetco.utils.training_log import find_logs, load_records
+from mmdetco_demo import data_root_options, generate_demo_data
 from ...conftest import ROOT, free_port
 from ...test_tools.test_dist_train import dist_train
 from ..test_hooks import test_rng_state_hook

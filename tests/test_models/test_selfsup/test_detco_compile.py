@@ -8,7 +8,7 @@ import torch._dynamo
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmdetco.demo import DETCO_CONFIG, data_root_options, generate_demo_data
+from mmdetco_demo import DETCO_CONFIG, data_root_options, generate_demo_data
 from ...conftest import ROOT
 
 #: dynamo's compilations (first ones and recompiles, over every frame) of

@@ -11,8 +11,10 @@ _base_ = [
     'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/default_runtime.py',
 ]
+# the demo's RoIAlign (SeparableRoIExtractor) is the demo application's
 custom_imports = dict(
-    imports=['mmdetco', 'mmdetco.det'], allow_failed_imports=False)
+    imports=['mmdetco', 'mmdetco.det', 'mmdetco_demo.separable_roi_align'],
+    allow_failed_imports=False)
 custom_hooks = [dict(type='PretrainedBackboneCheckHook')]
 
 classes = ('circle', 'square', 'triangle', 'ring', 'cross', 'star', 'ellipse',

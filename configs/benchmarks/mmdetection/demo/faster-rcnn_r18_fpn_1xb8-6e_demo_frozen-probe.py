@@ -7,10 +7,11 @@
 # clipped: without it they diverged on an object-centric backbone (loss NaN in
 # epoch 2, no detection). A loss that still turns NaN stops the run
 # (CheckInvalidLossHook), and a run that detects nothing on the val split is
-# reported as diverged (mmdetco.demo.finetune), never as AP 0. The yardstick
+# reported as diverged (mmdetco_demo.finetune), never as AP 0. The yardstick
 # of `make demo` (docs/en/demo.md#the-yardsticks).
 _base_ = './faster-rcnn_r18_fpn_1xb8-6e_demo.py'
-custom_imports = dict(imports=['mmdetco', 'mmdetco.det'])
+custom_imports = dict(
+    imports=['mmdetco', 'mmdetco.det', 'mmdetco_demo.separable_roi_align'])
 
 model = dict(
     backbone=dict(

@@ -1,19 +1,18 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """The steps of the embedded demo: pre-train, export, fine-tune, read AP.
 
-Each step runs one of the package's tools (``mmdetco/.mim/tools``) in a
-subprocess (so the usual mm progress lines are shown) and resumes when its
+Each training step runs mmengine's runner in this Python process, configured
+as ``tools/train.py`` configures it (:func:`train`), and resumes when its
 outputs already exist, so an interrupted demo continues where it stopped.
 Used by ``tools/run_demo.py`` and ``tools/benchmarks/demo_table.py``.
 """
 import json
 import math
+import multiprocessing
 import os
 import os.path as osp
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -21,15 +20,17 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import set_random_seed
 
 from mmdetco.compat import MODELS
-from mmdetco.engine.hooks.health_hook import collapsed_branches
+from mmdetco.evaluation.functional import collapsed_branches
 from mmdetco.models.utils import healthy_spread
 from mmdetco.utils.package_files import package_file
+from mmdetco.utils.runner_args import build_runner, train_config, train_parser
 from mmdetco.utils.training_log import (find_logs, load_records, scalar_key,
                                         scalars)
+from mmdetco.utils.weights import export_backbone as save_backbone
 from .dense_probe import dense_probe, pixel_probe
 from .scenes import CLASSES, data_layout, generate_demo_data
 
-#: configs and tools, relative to ``mmdetco/.mim`` (:func:`package_file`)
+#: configs, relative to ``mmdetco/.mim`` (:func:`package_file`)
 DETCO_CONFIG = 'configs/detco/detco_resnet18_1xb16-coslr-8e_demo.py'
 MOCOV2_CONFIG = 'configs/mocov2/mocov2_resnet18_1xb16-coslr-8e_demo.py'
 DETECTOR_CONFIG = ('configs/benchmarks/mmdetection/demo/'
@@ -50,30 +51,66 @@ def ensure_demo_data(data_root: str) -> None:
         generate_demo_data(data_root)
 
 
-def run_tool(args: List[str],
-             log: Optional[str] = None,
-             threads: Optional[int] = None) -> None:
-    """Run ``python TOOL ARGS``; ``TOOL`` is relative to ``mmdetco/.mim``
-    (:func:`package_file`) or absolute.
-
-    Its output is streamed, or written to the file ``log``; ``threads``
-    sets its ``OMP_NUM_THREADS`` (torch's threads).
+def _logged(log: str, threads: int, function: Callable, args: tuple) -> None:
+    """``function(*args)`` with this process's output written to the file
+    ``log`` and ``threads`` torch threads (a process of :func:`run_logged`).
     """
-    tool, *rest = args
-    cmd = [sys.executable, package_file(tool), *rest]
-    print('+', ' '.join(cmd), *(['>', log] if log else []), flush=True)
-    env = None if threads is None else dict(
-        os.environ, OMP_NUM_THREADS=str(threads))
-    if log is None:
-        subprocess.run(cmd, check=True, env=env)
-        return
-    os.makedirs(osp.dirname(osp.abspath(log)), exist_ok=True)
+    os.environ['OMP_NUM_THREADS'] = str(threads)
+    torch.set_num_threads(threads)
     with open(log, 'w') as f:
-        result = subprocess.run(
-            cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
-    if result.returncode:
-        raise RuntimeError(f'{" ".join(cmd)} failed (exit code '
-                           f'{result.returncode}); its output: {log}')
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+    function(*args)
+
+
+def run_logged(function: Callable, args: tuple, log: str,
+               threads: int) -> None:
+    """Call ``function(*args)`` in a new Python process (``spawn``: nothing
+    of this one's state) whose output goes to the file ``log`` and which
+    runs ``threads`` torch threads (``OMP_NUM_THREADS``).
+
+    Raises:
+        RuntimeError: The call failed, naming its exit code and ``log``.
+    """
+    os.makedirs(osp.dirname(osp.abspath(log)), exist_ok=True)
+    process = multiprocessing.get_context('spawn').Process(
+        target=_logged, args=(log, threads, function, args))
+    process.start()
+    process.join()
+    if process.exitcode:
+        raise RuntimeError(f'{function.__name__}{args} failed (exit code '
+                           f'{process.exitcode}); its output: {log}')
+
+
+def train(config: str,
+          work_dir: str,
+          cfg_options: Sequence[str] = (),
+          log: Optional[str] = None,
+          threads: int = 1) -> None:
+    """Train ``config`` (relative to ``mmdetco/.mim``, :func:`package_file`,
+    or absolute) in this process as ``tools/train.py CONFIG --work-dir
+    WORK_DIR --resume --cfg-options CFG_OPTIONS`` trains it: resumed from
+    the last checkpoint of ``work_dir``, if any.
+
+    With ``log``, it trains in a process of its own (:func:`run_logged`)
+    whose output goes to the file ``log``, with ``threads`` torch threads:
+    several such runs can go side by side.
+    """
+    if log is not None:
+        run_logged(train, (config, work_dir, tuple(cfg_options)), log,
+                   threads)
+        return
+    argv = [package_file(config), '--work-dir', work_dir, '--resume']
+    if cfg_options:
+        argv += ['--cfg-options', *cfg_options]
+    print('+ train', ' '.join(argv), flush=True)
+    cfg = train_config(train_parser().parse_args(argv))
+    # mmengine keeps one visualizer per name: under a config's fixed name
+    # (MMDetection's 'visualizer') a second run of this process would log
+    # into the first one's folder; unnamed, it is named after the run
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.pop('name', None)
+    build_runner(cfg).train()
 
 
 def log_records(work_dir: str, key: str) -> List[dict]:
@@ -115,15 +152,13 @@ def pretrain(config: str,
              data_root: str,
              seed: int = 0,
              cfg_options: Sequence[str] = ()) -> str:
-    """Pre-train with ``tools/train.py``; returns the last checkpoint.
+    """Pre-train (:func:`train`); returns the last checkpoint.
 
     ``cfg_options`` are more ``KEY=VALUE`` overrides of the config.
     """
-    run_tool([
-        'tools/train.py',
-        package_file(config), '--work-dir', work_dir, '--resume',
-        '--cfg-options', *data_root_options(config, data_root),
-        f'randomness.seed={seed}', *cfg_options
+    train(config, work_dir, [
+        *data_root_options(config, data_root), f'randomness.seed={seed}',
+        *cfg_options
     ])
     return last_checkpoint(work_dir)
 
@@ -258,7 +293,7 @@ def pretrain_and_finetune(config: str,
     Returns:
         dict: ``kNN_init`` and ``kNN``, the kNN top-1 of the backbone before
         the first and after the last iteration; ``dense``, its dense probe
-        (:func:`dense`); ``probe`` and ``probe_runs``, the mean bbox AP of
+        (:func:`dense_miou`); ``probe`` and ``probe_runs``, the mean bbox AP of
         the frozen-backbone probes and that of each; with
         ``full_finetune``, bbox ``AP``, ``AP50`` and ``AP75`` of the
         fine-tuned detector.
@@ -271,7 +306,7 @@ def pretrain_and_finetune(config: str,
     result = dict(
         kNN_init=round(knn[0], 1),
         kNN=round(knn[-1], 1),
-        dense=dense(data_root, backbone),
+        dense=dense_miou(data_root, backbone),
         **probe_seeds_mean(
             osp.join(work_dir, 'probe'), data_root, backbone, probe_seeds
             or [seed], finetune_options))
@@ -283,17 +318,24 @@ def pretrain_and_finetune(config: str,
     return result
 
 
-def export_initial_backbone(config: str, out: str, seed: int = 0) -> str:
-    """Write the backbone of a pre-training config as initialised with
-    ``seed``, before any training, in the format of
-    :func:`export_backbone`: the random initialisation a pre-training
-    starts from, for a probe to compare against."""
+def random_init_backbone(work_dir: str,
+                         seed: int = 0,
+                         config: str = DETCO_CONFIG) -> str:
+    """The random initialisation a pre-training of ``config`` (by default
+    DetCo's demo) starts from with ``seed``: the baseline every
+    pre-training must beat.
+
+    Writes the backbone as built and initialised, before any training, to
+    ``WORK_DIR/backbone_init.pth`` in the format of :func:`export_backbone`
+    and returns that path.
+    """
     cfg = Config.fromfile(package_file(config))
     set_random_seed(seed)
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
     model.init_weights()
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    out = osp.join(work_dir, 'backbone_init.pth')
+    os.makedirs(work_dir, exist_ok=True)
     torch.save(dict(state_dict=model.backbone.state_dict(), meta=dict()), out)
     return out
 
@@ -303,28 +345,26 @@ def random_init_probes(work_dir: str,
                        seed: int = 0,
                        cfg_options: Sequence[str] = ()) -> Dict[str, float]:
     """Both probes of the random initialisation DetCo's demo pre-training
-    starts from with ``seed`` (:func:`export_initial_backbone`): the row
-    every pre-training must beat.
+    starts from with ``seed`` (:func:`random_init_backbone`).
 
     Writes ``backbone_init.pth`` and ``probe/`` under ``work_dir``;
     ``cfg_options`` go to the detector probe. Returns ``dense``
-    (:func:`dense`) and ``probe`` (the bbox AP of :func:`probe`).
+    (:func:`dense_miou`) and ``probe`` (the bbox AP of :func:`probe`).
     """
-    initial = export_initial_backbone(DETCO_CONFIG,
-                                      osp.join(work_dir, 'backbone_init.pth'),
-                                      seed)
+    initial = random_init_backbone(work_dir, seed)
     return dict(
-        dense=dense(data_root, initial),
+        dense=dense_miou(data_root, initial),
         probe=probe(
             osp.join(work_dir, 'probe'), data_root, initial, seed,
             cfg_options)['AP'])
 
 
 def export_backbone(checkpoint: str, out: str) -> str:
-    """Export the query backbone of a pre-training checkpoint."""
-    run_tool([
-        'tools/model_converters/extract_backbone_weights.py', checkpoint, out
-    ])
+    """Export the query backbone of a pre-training checkpoint, keys without
+    prefix (:func:`mmdetco.utils.weights.export_backbone`, as
+    ``tools/model_converters/extract_backbone_weights.py``); returns
+    ``out``."""
+    save_backbone(checkpoint, out)
     return out
 
 
@@ -347,7 +387,7 @@ def finetune(work_dir: str,
         cfg_options (Sequence[str]): More ``KEY=VALUE`` config overrides.
         config (str): The detector config, relative to ``mmdetco/.mim``
             or absolute. Defaults to :data:`DETECTOR_CONFIG`.
-        **run_options: ``log`` and ``threads`` of :func:`run_tool`.
+        **run_options: ``log`` and ``threads`` of :func:`train`.
 
     Returns:
         dict: bbox AP, AP50 and AP75 (in %) on the demo val split.
@@ -359,10 +399,8 @@ def finetune(work_dir: str,
     data_root = data_root.rstrip('/') + '/'
     init = 'model.backbone.init_cfg=None' if backbone is None else \
         f'model.backbone.init_cfg.checkpoint={backbone}'
-    run_tool([
-        'tools/train.py',
-        package_file(config), '--work-dir', work_dir, '--resume',
-        '--cfg-options', init, f'randomness.seed={seed}',
+    train(config, work_dir, [
+        init, f'randomness.seed={seed}',
         f'train_dataloader.dataset.data_root={data_root}',
         f'val_dataloader.dataset.data_root={data_root}',
         f'test_dataloader.dataset.data_root={data_root}',
@@ -382,7 +420,7 @@ def finetune(work_dir: str,
             'to report') from error
 
 
-def dense(data_root: str, backbone: Optional[str] = None) -> float:
+def dense_miou(data_root: str, backbone: Optional[str] = None) -> float:
     """The dense probe's val mIoU (in %, :mod:`.dense_probe`) of a backbone
     file, or of the raw pixels when ``backbone`` is None, with cells of
     :data:`DENSE_CELL` pixels."""

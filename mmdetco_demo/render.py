@@ -50,7 +50,7 @@ def render_scene(rng: np.random.Generator,
             it (about 12 to 70 pixels at the default). Defaults to 160.
         background (np.ndarray, optional): A float ``(size, size, 3)``
             background to draw on (see
-            :func:`mmdetco.demo.scenes.background_pool`), shown under a
+            :func:`mmdetco_demo.scenes.background_pool`), shown under a
             random one of its 8 flips and quarter turns. Defaults to None: a
             new background drawn from ``rng``.
 

@@ -297,7 +297,7 @@ def _write_data_set(paths: Dict[str, str], params: dict) -> dict:
         stats[f'{split}_instances_per_class'] = dict(zip(CLASSES, per_class))
     meta = dict(
         format_version=FORMAT_VERSION,
-        generator='mmdetco.demo.scenes',
+        generator='mmdetco_demo.scenes',
         params=params,
         stats=stats)
     _dump_json(meta, paths['meta_file'], indent=2)

@@ -5,8 +5,8 @@ from typing import List
 
 from mmengine.config import Config
 
+from mmdetco.compat import ResNet, get_expansion
 from mmdetco.utils.package_files import package_file
-from ..compat import ResNet, get_expansion
 from .steps import DETCO_CONFIG
 
 #: The neck fields that count channels of the backbone levels.

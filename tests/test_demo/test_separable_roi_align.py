@@ -5,8 +5,7 @@ import pytest
 import torch
 from torchvision.ops import roi_align
 
-from mmdetco.det import SeparableRoIAlign
-from mmdetco.det.separable_roi_align import axis_weights
+from mmdetco_demo.separable_roi_align import SeparableRoIAlign, axis_weights
 
 
 def random_rois(num, num_imgs, extent):

@@ -254,7 +254,7 @@ def dense_probe(backbone: Union[nn.Module, str],
             maps (e.g. MMPretrain's ``ResNet`` with ``out_indices=(0, 1, 2,
             3)``), or a checkpoint for :func:`load_backbone`.
         data (dict): The dict returned by
-            :func:`~mmdetco.demo.generate_demo_data`.
+            :func:`~mmdetco_demo.generate_demo_data`.
         grid (int): Cells per image side. Defaults to 20.
         shuffle_labels (bool): Train on the train labels shuffled over all
             cells (a fixed permutation): a control that should score about
