@@ -1,13 +1,16 @@
 # Copyright (c) mmdetco contributors. All rights reserved.
 """Shared fixtures: a tiny DetCo (ResNet-18, small queues) and its inputs."""
 import importlib.util
+import multiprocessing.process
 import os
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
+from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 from mmpretrain.utils import register_all_modules
 
@@ -52,6 +55,30 @@ def tiny_inputs(batch_size: int = 4, size: int = 32, patch: int = 16):
 def tiny_detco():
     torch.manual_seed(0)
     return MODELS.build(tiny_detco_cfg())
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_guard(request, monkeypatch):
+    """Fails a test outside the ``slow`` tier that spawns a process or
+    builds a Runner: ``pytest -m "not slow"`` (``make test-fast``) stays a
+    tier of seconds."""
+    if request.node.get_closest_marker('slow'):
+        return
+
+    def refuse(what):
+
+        def refused(*args, **kwargs):
+            pytest.fail(
+                f'{request.node.nodeid} {what}: mark it @pytest.mark.slow',
+                pytrace=False)
+
+        return refused
+
+    monkeypatch.setattr(subprocess.Popen, '__init__',
+                        refuse('spawns a process'))
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, 'start',
+                        refuse('starts a process'))
+    monkeypatch.setattr(Runner, '__init__', refuse('builds a Runner'))
 
 
 def free_port() -> int:

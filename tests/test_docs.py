@@ -23,6 +23,8 @@ import subprocess
 import sys
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
+import pytest
+
 from .conftest import ROOT
 
 DOCS_EN = osp.join(ROOT, 'docs', 'en')
@@ -550,6 +552,7 @@ def test_links_paths_and_make_targets():
     assert not problems, '\n'.join(problems)
 
 
+@pytest.mark.slow
 def test_tools_commands_exist_and_parse():
     commands = [
         c for md in doc_files()
@@ -624,6 +627,7 @@ def assert_reported_once(problems, expected):
     assert len(problems) == len(expected), problems
 
 
+@pytest.mark.slow
 def test_checker_reports_each_kind_of_mismatch():
     md = osp.join(DOCS_EN, 'synthetic.md')
     problems = check_text(SYNTHETIC, md)

@@ -42,7 +42,7 @@ def run(cmd, cwd):
         env=WHEEL_ENV,
         capture_output=True,
         text=True,
-        timeout=600)
+        timeout=280)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f'{cmd}:\n{output[-5000:]}'
     return output
@@ -79,6 +79,7 @@ def installed(tmp_path_factory):
     return python, str(work)
 
 
+@pytest.mark.slow
 def test_the_wheel_is_the_package_imported(installed):
     python, work = installed
     path = run([python, '-c', 'import mmdetco; print(mmdetco.__file__)'],
@@ -87,6 +88,7 @@ def test_the_wheel_is_the_package_imported(installed):
     assert not path.startswith(ROOT)
 
 
+@pytest.mark.slow
 def test_mim_search_lists_the_models(installed):
     python, work = installed
     output = run([python, '-m', 'mim', 'search', 'mmdetco'], work)
@@ -95,6 +97,7 @@ def test_mim_search_lists_the_models(installed):
     assert models and all(model['Name'] in output for model in models), output
 
 
+@pytest.mark.slow
 def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
     """``mim run mmdetco generate_demo_data`` (a tool of ``.mim/tools``),
     then ``mim train mmdetco`` on the demo config, found by its name in
@@ -124,6 +127,7 @@ def test_mim_runs_the_tools_and_trains_the_demo_config(installed):
     assert saved.model.type == 'DetCo'
 
 
+@pytest.mark.slow
 def test_the_demo_tools_run_from_the_wheel(installed):
     """The demo application comes with the wheel: the tools of
     ``.mim/tools`` that ``mim run mmdetco run_demo`` (and the benchmark

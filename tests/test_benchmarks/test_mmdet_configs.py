@@ -135,6 +135,7 @@ def _model_groups():
     return [members[0] for members in groups.values()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('source', ['detco', 'released'])
 @pytest.mark.parametrize('name', _model_groups())
 def test_pretrained_weights_load(name, source, detco_r50, released_r50):
@@ -195,6 +196,7 @@ def _train(cfg, work_dir):
     'coco/mask-rcnn_r50-c4_ms-12k_coco.py',
     'coco/mask-rcnn_r50_fpn_ms-12k_coco.py',
 ])
+@pytest.mark.slow
 def test_train_and_evaluate(name, detco_r18, demo_coco, demo_voc, tmp_path):
     """Two iterations and an evaluation, ResNet-18 sized, on the demo data,
     initialised from a DetCo checkpoint the way the scripts do it."""
@@ -243,12 +245,13 @@ def _run(*args):
                             env=dict(os.environ, PYTHONPATH=ROOT),
                             capture_output=True,
                             text=True,
-                            timeout=600)
+                            timeout=280)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     return output
 
 
+@pytest.mark.slow
 def test_semi_supervised_split_trains_with_the_scripts_tools(
         detco_r18, demo_coco, tmp_path):
     """The 1% RetinaNet config on a split made by make_coco_semi_splits.py,

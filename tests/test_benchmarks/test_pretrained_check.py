@@ -114,6 +114,7 @@ def demo_runner(cfg, demo_coco, work_dir):
     return Runner.from_cfg(cfg)
 
 
+@pytest.mark.slow
 def test_demo_detector_refuses_the_pretraining_checkpoint(
         detco_r18, demo_coco, tmp_path):
     """The issue's measured case: the demo detector (no prefix: it expects
@@ -134,6 +135,7 @@ def test_demo_detector_refuses_the_pretraining_checkpoint(
     assert 'extract_backbone_weights.py' in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('part', ['backbone', 'roi_head.shared_head'])
 def test_c4_detector_refuses_a_wrong_prefix_on_either_part(
         part, detco_r18, demo_coco, tmp_path):
@@ -158,6 +160,7 @@ def test_c4_detector_refuses_a_wrong_prefix_on_either_part(
         assert 'layer4.0.conv1.weight' in message
 
 
+@pytest.mark.slow
 def test_work_dirs_differ_per_pretraining_path():
     """Two pre-trainings ending in epoch_200.pth get two work dirs; one
     path spelled two ways gets one."""

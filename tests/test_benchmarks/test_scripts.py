@@ -69,6 +69,7 @@ def option(argv, name):
 # -- MMDetection ------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'python'])
 def test_train_scripts(fake):
     """mim_dist_train_{c4,fpn}.sh, with mim and without (then
@@ -107,6 +108,7 @@ def test_train_scripts(fake):
     assert parse_cfg_options(fpn) == BACKBONE_OPTIONS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'python'])
 @pytest.mark.parametrize('script',
                          ['mim_dist_train_c4.sh', 'mim_dist_train_fpn.sh'])
@@ -122,6 +124,7 @@ def test_train_scripts_take_gpus_after_pretrain(script, fake):
     assert '2' not in with_number[with_number.index('--cfg-options'):]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'python'])
 def test_port(fake):
     argv = script_args(
@@ -136,6 +139,7 @@ def test_port(fake):
         assert '--master_port=29555' in argv
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'srun'])
 def test_slurm_scripts(fake):
     """mim_slurm_train_c4.sh: PARTITION CFG PRETRAIN [PY_ARGS]; GPUS (the
@@ -209,6 +213,7 @@ def test_slurm_scripts(fake):
         fake=fake) == argv
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'srun'])
 def test_slurm_test_script(fake):
     argv = script_args(
@@ -242,6 +247,7 @@ def test_slurm_test_script(fake):
             env={'GPUS': '32'}), fake) == 32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'python'])
 def test_dist_test_script(fake):
     """CFG CHECKPOINT [GPUS] [PY_ARGS], as MMSelfSup's mim_dist_test.sh
@@ -297,6 +303,7 @@ SCRIPTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'folder,script,required',
     SCRIPTS,
@@ -313,6 +320,7 @@ def test_missing_arguments_stop_with_the_usage(folder, script, required):
 # -- MMPretrain: the ImageNet linear probe ----------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'python'])
 def test_linear_train_script(fake):
     """mim_dist_train_linear.sh CFG PRETRAIN [PY_ARGS]: ``mim train
@@ -365,6 +373,7 @@ def test_linear_train_script(fake):
         folder=CLS) == argv
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'srun'])
 def test_linear_slurm_train_script(fake):
     cfg = linear_config()
@@ -401,6 +410,7 @@ def test_linear_slurm_train_script(fake):
     assert (gpus(default, fake), gpus_per_node(default, fake)) == (8, 8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'python'])
 def test_linear_test_script(fake):
     cfg = linear_config()
@@ -431,6 +441,7 @@ def test_linear_test_script(fake):
     assert gpus(default, fake) == 8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fake', ['mim', 'srun'])
 def test_linear_slurm_test_script(fake):
     cfg = linear_config()

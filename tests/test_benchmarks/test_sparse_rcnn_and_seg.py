@@ -165,6 +165,7 @@ def test_sparse_rcnn_follows_the_sparse_rcnn_authors():
     assert cfg.custom_hooks[1].num_iters == 200
 
 
+@pytest.mark.slow
 def test_sparse_rcnn_loads_the_detco_backbone(detco_r50):
     """With the options of mim_dist_train_fpn.sh, the backbone is the query
     backbone of a DetCo ResNet-50 checkpoint: no key missing or left over,
@@ -190,6 +191,7 @@ def _shrink_choice(transforms, size):
                 t.crop_size = (size // 2, size)
 
 
+@pytest.mark.slow
 def test_sparse_rcnn_trains_and_evaluates(detco_r18, demo_coco, tmp_path):
     """Two iterations (ResNet-18, 128 px, demo data) and an evaluation,
     initialised from a DetCo checkpoint as the scripts do it; precise BN
@@ -390,6 +392,7 @@ def seg_runner(cfg, checkpoint, data_root, work_dir):
     return Runner.from_cfg(cfg)
 
 
+@pytest.mark.slow
 def test_seg_trains_and_evaluates(mmseg_scope, detco_r18, tmp_path):
     """Two iterations (ResNet-18, 32 px crops) and an mIoU evaluation on a
     tiny Cityscapes layout, from a DetCo checkpoint; the pre-training check

@@ -16,6 +16,7 @@ from .conftest import tiny_keypoint_cfg
 pytestmark = pytest.mark.usefixtures('mmdet_scope')
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_keypoint_ap(keypoint_coco, tmp_path):
     """Two iterations and an evaluation of the shrunk benchmark config."""
     work_dir = str(tmp_path / 'work')

@@ -69,6 +69,7 @@ def batch_stats(model, batches):
     return torch.stack(means).mean(0), torch.stack(variances).mean(0)
 
 
+@pytest.mark.slow
 def test_statistics_after_the_last_iteration(tmp_path):
     runner, data = train(
         str(tmp_path), [PostTrainingBNStatsHook(num_iters=NUM_ITERS)])
@@ -92,6 +93,7 @@ def test_statistics_after_the_last_iteration(tmp_path):
     torch.testing.assert_close(state['bn.running_mean'], mean)
 
 
+@pytest.mark.slow
 def test_without_the_hook_the_statistics_differ(tmp_path):
     runner, data = train(str(tmp_path), [])
     mean, var = batch_stats(

@@ -63,7 +63,7 @@ def launch_env(**env) -> dict:
     return environ
 
 
-def run(command, env, timeout=600) -> str:
+def run(command, env, timeout=280) -> str:
     """Run ``command`` in the checkout; its output, which it must end
     with status 0."""
     result = subprocess.run(

@@ -3,9 +3,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import ROOT
 
 
+@pytest.mark.slow
 def test_benchmark_prints_the_ratios_as_json():
     """The benchmark runs both models and all pipelines (shrunk sizes) and
     its last line is the JSON the docs describe."""
@@ -16,7 +19,7 @@ def test_benchmark_prints_the_ratios_as_json():
         '90', '--samples', '3', '--decode', '--gpu-aug', '--amp', 'bf16'
     ]
     result = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=280)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report['pixel_ratio'] == 1 + 9 * 16**2 / 32**2
@@ -34,6 +37,7 @@ def test_benchmark_prints_the_ratios_as_json():
     assert report['peak_memory_mb']['process'] > 0
 
 
+@pytest.mark.slow
 def test_fp16_on_the_cpu_is_refused():
     result = subprocess.run([
         sys.executable, 'tools/analysis_tools/benchmark_pretrain.py', '--amp',
@@ -42,5 +46,5 @@ def test_fp16_on_the_cpu_is_refused():
                             cwd=ROOT,
                             capture_output=True,
                             text=True,
-                            timeout=600)
+                            timeout=280)
     assert result.returncode != 0 and 'needs a GPU' in result.stderr

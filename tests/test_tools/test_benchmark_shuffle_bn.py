@@ -23,7 +23,6 @@ SHAPES = dict(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
 @pytest.mark.parametrize('world_size', [2, 3])
 def test_bytes_received_about_one_over_world_size(world_size):
     args = [f'--{k.replace("_", "-")}={v}' for k, v in SHAPES.items()]

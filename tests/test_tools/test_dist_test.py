@@ -11,6 +11,7 @@ from ..conftest import ROOT
 from .conftest import logged, logged_test_metrics
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_single_process_top1(classifier, tmp_path):
     config, checkpoint, share, _ = classifier
     work_dir = str(tmp_path / 'work')
@@ -19,7 +20,7 @@ def test_two_processes_give_the_single_process_top1(classifier, tmp_path):
                    cwd=ROOT,
                    env=dict(os.environ, PYTHON=sys.executable, PORT='29541'),
                    check=True,
-                   timeout=600)
+                   timeout=280)
     # the main process's logs
     assert 'Distributed training: True' in logged(work_dir, 'log')
     top1 = logged_test_metrics(work_dir)['accuracy/top1']

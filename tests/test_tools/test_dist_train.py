@@ -55,9 +55,11 @@ def dist_train(tmp_path, data_root, *options, port, script=None):
                           env=env,
                           capture_output=True,
                           text=True,
-                          timeout=600)
+                          timeout=280)
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 @pytest.mark.parametrize('script,port', [(None, 29531),
                                          (MMPRETRAIN_TRAIN, 29534)])
 def test_two_cpu_processes_train_in_step(data_root, tmp_path, script, port):
@@ -95,6 +97,7 @@ def test_two_cpu_processes_train_in_step(data_root, tmp_path, script, port):
                                ranks[0]['queue_global'])
 
 
+@pytest.mark.slow
 def test_nccl_on_cpu_and_bad_queue_length_are_named(data_root, tmp_path):
     result = dist_train(tmp_path, data_root, port=29532)
     assert result.returncode != 0

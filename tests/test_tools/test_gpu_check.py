@@ -180,7 +180,7 @@ def test_resume_and_loader_legs_on_two_cpu_processes(tmp_path):
                          capture_output=True,
                          text=True,
                          cwd=REPO,
-                         timeout=900)
+                         timeout=280)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result['pass'], result['failures']

@@ -55,6 +55,7 @@ def hook_top1(model, options, k):
     return scalars['knn/top1']
 
 
+@pytest.mark.slow
 def test_the_tool_gives_the_hook_figure(demo, tmp_path):
     options, checkpoint, model = demo
     out = tmp_path / 'feats.pth'
@@ -117,6 +118,7 @@ def test_bad_k(monkeypatch, tmp_path):
                  str(tmp_path / 'c.pth'), '--k', '0')
 
 
+@pytest.mark.slow
 def test_backbone_only_checkpoint_is_refused(demo, monkeypatch, tmp_path):
     options, _, model = demo
     backbone = tmp_path / 'backbone.pth'

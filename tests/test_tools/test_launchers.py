@@ -54,7 +54,7 @@ def run_script(script, config, work_dir, data_root):
                             env=env,
                             capture_output=True,
                             text=True,
-                            timeout=600)
+                            timeout=280)
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
 
 
@@ -128,7 +128,7 @@ def test_single_node_launches_share_a_machine(tmp_path, data_root):
                              stderr=subprocess.STDOUT,
                              text=True) for i in (0, 1)
         ]
-        outputs = [run.communicate(timeout=600)[0] for run in runs]
+        outputs = [run.communicate(timeout=280)[0] for run in runs]
     for run, output in zip(runs, outputs):
         assert run.returncode == 0, output[-5000:]
     for i in (0, 1):

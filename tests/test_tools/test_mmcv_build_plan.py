@@ -122,6 +122,7 @@ def test_headers_the_toolkit_lacks_come_from_nvidia_wheels(
     assert tool.plan('2.1.0', {})['MMCV_CPATH'] == str(headers)
 
 
+@pytest.mark.slow
 def test_prints_shell_assignments():
     out = subprocess.run([sys.executable, str(TOOL), '2.1.0'],
                          capture_output=True,

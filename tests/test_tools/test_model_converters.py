@@ -103,6 +103,8 @@ def assert_state_dict_equal(actual, expected):
         assert torch.equal(actual[key], value), key
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_extract_backbone_weights(tmp_path, detco18):
     path, query, key = detco18
     out = tmp_path / 'backbone.pth'
@@ -165,6 +167,8 @@ def test_extract_backbone_weights(tmp_path, detco18):
     assert not (tmp_path / 'x.pth').exists()
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_convert_to_torchvision_resnet18(tmp_path, detco18):
     path, query, _ = detco18
     out = tmp_path / 'resnet18.pth'
@@ -206,6 +210,8 @@ def test_convert_to_torchvision_deep(depth, resnet50_backbone):
         assert torch.equal(converted[key], value), key
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_convert_to_detectron2_resnet18(tmp_path, detco18):
     path, query, _ = detco18
     out = tmp_path / 'r18.pkl'
@@ -284,6 +290,8 @@ def released_checkpoint(path, drop=(), with_fc=True):
     return state
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 @pytest.mark.parametrize('with_fc', [True, False])
 def test_released_checkpoint_goes_through_every_converter(tmp_path, with_fc):
     path = tmp_path / 'detco_200ep.pkl'
@@ -324,6 +332,7 @@ class Exploit:
         return open, (self.marker, 'w')
 
 
+@pytest.mark.slow
 def test_crafted_released_checkpoint_is_refused(tmp_path):
     """The one converter that reads third-party files: a ``.pkl`` whose
     unpickling would run code is refused, and the code does not run."""

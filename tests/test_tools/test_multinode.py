@@ -46,7 +46,7 @@ def two_nodes(config, work_dir, data_root, epochs, *args):
                          stderr=subprocess.STDOUT,
                          text=True) for rank in (0, 1)
     ]
-    outputs = [node.communicate(timeout=600)[0] for node in nodes]
+    outputs = [node.communicate(timeout=280)[0] for node in nodes]
     for node, output in zip(nodes, outputs):
         assert node.returncode == 0, output[-5000:]
     return outputs

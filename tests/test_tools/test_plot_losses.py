@@ -112,6 +112,7 @@ def test_errors(tool, tmp_path):
         tool.main([str(log), '--keys', 'foo'])
 
 
+@pytest.mark.slow
 def test_cli_error_names_the_path(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     result = subprocess.run(

@@ -173,6 +173,7 @@ def test_preempted_group_without_workers_resumes_exactly(
     assert_resumed_as_straight(straight, work_dir)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_preempted_group_with_workers_resumes_exactly(runs, config, data_root,
                                                       tmp_path):
@@ -223,7 +224,7 @@ def test_two_to_one_process_with_the_same_global_batch(runs, config, data_root,
         env=launch_env(),
         capture_output=True,
         text=True,
-        timeout=600)
+        timeout=280)
     assert result.returncode != 0
     message = result.stdout + result.stderr
     assert f'Cannot resume from {checkpoint}' in message, message[-5000:]

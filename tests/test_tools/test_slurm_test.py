@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import ROOT
 
 
@@ -32,6 +34,7 @@ def srun_args(tmp_path, *args, **env):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow
 def test_srun_runs_test_py_with_the_slurm_launcher(tmp_path):
     argv = srun_args(tmp_path, 'part', 'job', 'c.py', 'c.pth', '--out',
                      'r.pkl')
@@ -44,6 +47,7 @@ def test_srun_runs_test_py_with_the_slurm_launcher(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_gpus_from_the_environment(tmp_path):
     argv = srun_args(
         tmp_path,

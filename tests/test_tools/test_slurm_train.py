@@ -53,6 +53,7 @@ def fake_slurm_path(monkeypatch):
     monkeypatch.setenv('PATH', f'{FAKE_SLURM}{os.pathsep}{os.environ["PATH"]}')
 
 
+@pytest.mark.slow
 def test_one_gpu_per_task_is_device_0(fake_slurm_path):
     # every GPU of the node visible: the local id; its own only: device 0
     assert slurm_dist_env(task(3, 3), device_count=8)['LOCAL_RANK'] == '3'
@@ -61,6 +62,7 @@ def test_one_gpu_per_task_is_device_0(fake_slurm_path):
     assert slurm_dist_env(task(3, 3), device_count=0)['LOCAL_RANK'] == '3'
 
 
+@pytest.mark.slow
 def test_rank_address_and_port(fake_slurm_path):
     env = slurm_dist_env(task(1, 0), device_count=1)
     assert env == dict(
@@ -78,6 +80,7 @@ def test_rank_address_and_port(fake_slurm_path):
     assert (env['MASTER_ADDR'], env['MASTER_PORT']) == ('node7', '2950')
 
 
+@pytest.mark.slow
 def test_missing_variables_are_named(monkeypatch):
     with pytest.raises(RuntimeError, match='SLURM_PROCID, SLURM_NTASKS'):
         slurm_dist_env(dict(SLURM_NODELIST='a'), 1)

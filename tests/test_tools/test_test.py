@@ -11,6 +11,7 @@ from ..conftest import ROOT, load_tool
 from .conftest import CLASS, logged, run_script
 
 
+@pytest.mark.slow
 def test_top1_and_predictions(classifier, tmp_path):
     config, checkpoint, share, num_samples = classifier
     work_dir, out = str(tmp_path / 'work'), str(tmp_path / 'preds.pkl')

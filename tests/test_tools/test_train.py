@@ -40,7 +40,7 @@ def train(launcher, work_dir, data_root, *args):
     ]
     env = dict(os.environ, PYTHONPATH=ROOT)
     result = subprocess.run(
-        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     return output
@@ -50,6 +50,7 @@ def load_state(work_dir, name):
     return torch.load(osp.join(work_dir, name), map_location='cpu')
 
 
+@pytest.mark.slow
 def test_train_then_resume(tmp_path, data_root):
     work_dir = str(tmp_path / 'work')
     log = train([sys.executable, 'tools/train.py', CONFIG], work_dir,
@@ -72,6 +73,7 @@ def test_train_then_resume(tmp_path, data_root):
     assert resumed['state_dict']['queue_ptr'].item() == 0  # wrapped
 
 
+@pytest.mark.slow
 def test_diverging_run_stops_naming_the_terms_and_keeps_its_state(
         tmp_path, data_root):
     """An absurd learning rate makes the loss non-finite within a few
@@ -94,6 +96,8 @@ def test_diverging_run_stops_naming_the_terms_and_keeps_its_state(
         if v.is_floating_point())
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_train_with_gpu_aug(tmp_path, data_root):
     """``--gpu-aug`` trains with the colour, greyscale and blur moved from
     the pipeline to the data preprocessor (the config the run saved)."""
@@ -113,6 +117,7 @@ def test_train_with_gpu_aug(tmp_path, data_root):
     assert load_state(str(work_dir), 'epoch_1.pth')['meta']['epoch'] == 1
 
 
+@pytest.mark.slow
 def test_gpu_aug_without_a_variant_names_the_config(tmp_path):
     """``--gpu-aug`` on a config without a ``*_gpuaug.py`` variant stops
     before training, naming the config and those that have a variant."""
@@ -125,7 +130,7 @@ def test_gpu_aug_without_a_variant_names_the_config(tmp_path):
                             env=dict(os.environ, PYTHONPATH=ROOT),
                             capture_output=True,
                             text=True,
-                            timeout=600)
+                            timeout=280)
     assert result.returncode != 0
     error = result.stderr.strip().split('\n')
     message = next(

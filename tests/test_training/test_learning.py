@@ -84,6 +84,7 @@ def train(cfg):
     return terms, hook.collapsed
 
 
+@pytest.mark.slow
 def test_detco_learns_and_mismatched_positives_do_not(data_root, tmp_path,
                                                       monkeypatch):
     chance = math.log(QUEUE_LEN + 1)
@@ -107,6 +108,7 @@ def test_detco_learns_and_mismatched_positives_do_not(data_root, tmp_path,
     assert terms[best] > NOT_LEARNED * chance, (best, terms)
 
 
+@pytest.mark.slow
 def test_literal_local_mlps_collapse_and_the_hook_says_so(data_root, tmp_path):
     cfg = small_cfg(data_root, str(tmp_path / 'literal'))
     cfg.model.neck.update(scale_local_input=False, local_init='default')

@@ -43,6 +43,8 @@ def run(code):
                           text=True)
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 @pytest.mark.skipif(
     not hasattr(torch.serialization, 'add_safe_globals'),
     reason='weights_only loading is the default since torch 2.6')

@@ -51,10 +51,12 @@ def run(args, tmp_path):
                             env=env,
                             capture_output=True,
                             text=True,
-                            timeout=600)
+                            timeout=280)
     return result.returncode, result.stdout + result.stderr
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 @pytest.mark.parametrize('entry',
                          ['resume', 'load_from', 'Pretrained', *CONVERTERS])
 def test_crafted_checkpoint_is_refused(entry, crafted, tmp_path):

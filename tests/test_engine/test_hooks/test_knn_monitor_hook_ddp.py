@@ -73,7 +73,9 @@ def root(tmp_path_factory):
     return str(root)
 
 
-@pytest.mark.timeout(180)  # a hang fails fast, not at the default 900 s
+@pytest.mark.stack
+@pytest.mark.slow
+@pytest.mark.timeout(180)  # a hang fails fast, not at the default 300 s
 def test_two_processes_log_the_single_process_figure(root, tmp_path):
     out = str(tmp_path / 'logged')
     _evaluate(0, 1, None, root, out)

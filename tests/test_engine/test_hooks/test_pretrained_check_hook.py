@@ -221,6 +221,7 @@ ACCEPTED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name,prefix,full', ACCEPTED)
 def test_every_converter_format_loads_and_passes(name, prefix, full, files,
                                                  tmp_path):
@@ -232,6 +233,7 @@ def test_every_converter_format_loads_and_passes(name, prefix, full, files,
     assert 'loaded from ' + path in log
 
 
+@pytest.mark.slow
 def test_prefix_none_on_a_training_checkpoint(files, tmp_path):
     """The issue's case: the pre-training checkpoint the user has in hand,
     given to a config without prefix, loads nothing."""
@@ -253,6 +255,7 @@ def test_prefix_none_on_a_training_checkpoint(files, tmp_path):
     assert 'extract_backbone_weights.py' in message
 
 
+@pytest.mark.slow
 def test_prefix_none_on_a_prefixed_export(files, tmp_path):
     path, _ = files['exported_with_prefix']
     message = refused(tmp_path, backbone_cfg(path, None))
@@ -261,6 +264,7 @@ def test_prefix_none_on_a_prefixed_export(files, tmp_path):
     assert 'training checkpoint' not in message
 
 
+@pytest.mark.slow
 def test_backbone_prefix_on_an_export_without_prefix(files, tmp_path):
     """mmengine would fail with a bare "backbone. is not in the pretrained
     model" in init_weights; the hook names file, prefix, keys and fix
@@ -275,6 +279,7 @@ def test_backbone_prefix_on_an_export_without_prefix(files, tmp_path):
     assert 'model.backbone.init_cfg.prefix=None' in message
 
 
+@pytest.mark.slow
 def test_another_prefix_is_found(files, tmp_path):
     """A checkpoint of another method (the original MoCo's layout,
     ``module.encoder_q.*``): the prefix that holds the backbone is named,
@@ -290,6 +295,7 @@ def test_another_prefix_is_found(files, tmp_path):
            expected)
 
 
+@pytest.mark.slow
 def test_resnet18_file_for_a_resnet50(files, tmp_path):
     """Missing and misshapen keys: mmengine would load nothing of the
     stages' convolutions and say so only in the log."""
@@ -302,6 +308,7 @@ def test_resnet18_file_for_a_resnet50(files, tmp_path):
         'the backbone is a ResNet-50 (Bottleneck, 3-4-6-3 blocks)' in message
 
 
+@pytest.mark.slow
 def test_resnet50_file_for_a_resnet18(files, tmp_path):
     """Unexpected (and misshapen) keys."""
     path, _ = files['training_r50']
@@ -311,6 +318,7 @@ def test_resnet50_file_for_a_resnet18(files, tmp_path):
     assert 'ResNet-50' in message and 'ResNet-18' in message
 
 
+@pytest.mark.slow
 def test_another_architecture(files, tmp_path):
     """A ResNetV1c (deep stem ``stem.*``) given a plain ResNet file."""
     path, _ = files['training']
@@ -321,6 +329,7 @@ def test_another_architecture(files, tmp_path):
     assert 'do not fit the backbone' in message
 
 
+@pytest.mark.slow
 def test_missing_file_and_missing_checkpoint(tmp_path):
     missing = str(tmp_path / 'nowhere' / 'epoch_200.pth')
     message = refused(tmp_path / 'a', backbone_cfg(missing, 'backbone.'))
@@ -331,6 +340,7 @@ def test_missing_file_and_missing_checkpoint(tmp_path):
     assert 'model.backbone.init_cfg=None' in message
 
 
+@pytest.mark.slow
 def test_values_changed_after_loading(files, tmp_path):
     """A weight that init_weights loaded and something changed afterwards
     (here a hook of higher priority) counts as not loaded."""
@@ -352,6 +362,7 @@ def test_values_changed_after_loading(files, tmp_path):
     assert 'keys whose values differ from the file: conv1.weight' in message
 
 
+@pytest.mark.slow
 def test_random_init_passes(tmp_path):
     """No Pretrained init_cfg: a scratch baseline, with a warning."""
     runner = make_runner(tmp_path, backbone_cfg())
@@ -361,6 +372,7 @@ def test_random_init_passes(tmp_path):
     assert 'has no Pretrained init_cfg: it starts from random weights' in log
 
 
+@pytest.mark.slow
 def test_resumed_run_is_not_checked(files, tmp_path):
     """A resumed run's weights come from its own checkpoint: the file is
     not compared (a trained backbone differs from it), no false failure."""
@@ -378,6 +390,7 @@ def test_resumed_run_is_not_checked(files, tmp_path):
     assert 'the run resumed or loaded a checkpoint' in log
 
 
+@pytest.mark.slow
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match='no module'):
         PretrainedBackboneCheckHook(modules=[])

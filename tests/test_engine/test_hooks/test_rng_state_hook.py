@@ -29,6 +29,7 @@ class FakeRunner:
     iter = 0
 
 
+@pytest.mark.stack
 def test_hook_restores_only_in_a_resumed_run():
     hook, runner = RNGStateHook(), FakeRunner()
     checkpoint = {}
@@ -88,6 +89,7 @@ def refuse_on_device(monkeypatch):
     monkeypatch.setattr(torch, 'set_rng_state', cpu_only)
 
 
+@pytest.mark.stack
 def test_rng_state_mapped_to_a_device_is_restored(refuse_on_device):
     torch.manual_seed(2)
     np.random.seed(2)

@@ -127,6 +127,7 @@ def nan_step(guard, model):
         model(inputs, mode='loss')
 
 
+@pytest.mark.stack
 @pytest.mark.usefixtures('amp_on_cpu')
 def test_fp16_skips_non_finite_steps_then_stops(tiny_detco, tmp_path, caplog):
     """fp16 with a dynamic scale: a non-finite step is skipped with the
@@ -185,6 +186,7 @@ def inject_inf(model, iterations, runner):
     model.register_forward_hook(hook)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.usefixtures('amp_on_cpu')
 def test_fp16_training_skips_then_stops(data_root, tmp_path):

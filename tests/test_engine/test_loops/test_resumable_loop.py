@@ -67,7 +67,7 @@ def train(work_dir, data_root, epochs, *args):
         env=dict(os.environ, PYTHONPATH=ROOT),
         capture_output=True,
         text=True,
-        timeout=600)
+        timeout=280)
     assert result.returncode == 0, result.stderr[-5000:]
     return result.stdout + result.stderr
 
@@ -345,6 +345,7 @@ def load_on_device(load):
     return patched
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.usefixtures('refuse_on_device')
 def test_a_checkpoint_mapped_to_a_device_resumes(data_root, tmp_path,
@@ -379,6 +380,7 @@ def test_a_checkpoint_mapped_to_a_device_resumes(data_root, tmp_path,
 # --- 2 processes, then 1: the launchers ---
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_two_processes_resumed_by_one(tmp_path):
     """``tools/dist_train.sh`` with 2 gloo processes x batch 4, a checkpoint
@@ -420,7 +422,7 @@ def test_two_processes_resumed_by_one(tmp_path):
                               env=dict(os.environ, PYTHONPATH=ROOT),
                               capture_output=True,
                               text=True,
-                              timeout=600)
+                              timeout=280)
 
     result = resume(tmp_path / 'refused', 4)
     assert result.returncode != 0

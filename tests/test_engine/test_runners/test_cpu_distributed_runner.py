@@ -57,6 +57,7 @@ def test_found_by_the_runner_type_of_a_config():
     assert RUNNERS.get('CPUDistributedRunner') is CPUDistributedRunner
 
 
+@pytest.mark.slow
 def test_without_a_launcher_it_is_the_runner(tmp_path):
     runner = build(tmp_path, 'none', 'nccl')
     assert not runner.distributed
@@ -64,6 +65,8 @@ def test_without_a_launcher_it_is_the_runner(tmp_path):
     assert isinstance(runner.model, ToyModel)
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_launched_on_cpu_it_needs_gloo(launched, tmp_path):
     with pytest.raises(
             ValueError,
@@ -73,6 +76,8 @@ def test_launched_on_cpu_it_needs_gloo(launched, tmp_path):
     assert not dist.is_initialized()
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_launched_on_cpu_it_wraps_without_device_ids(launched, tmp_path):
     runner = build(tmp_path, 'pytorch', 'gloo')
     assert runner.distributed and runner.world_size == 1

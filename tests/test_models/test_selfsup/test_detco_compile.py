@@ -58,8 +58,8 @@ def compiled_run(data_root: str, work_dir: str, backend: str) -> dict:
     return dict(frames=dict(counters['frames']), stats=dict(counters['stats']))
 
 
+@pytest.mark.stack
 @pytest.mark.slow
-@pytest.mark.timeout(900)
 def test_recompiles_stay_under_the_limit(data_root, tmp_path, monkeypatch):
     # hitting the limit (a silent fall-back to eager otherwise) fails the run
     if not hasattr(torch._dynamo.config, 'fail_on_recompile_limit_hit'):

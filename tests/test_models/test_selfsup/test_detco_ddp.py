@@ -29,7 +29,9 @@ def _worker(rank, world_size, init_method, out_file):
     leave_process_group()
 
 
-@pytest.mark.timeout(180)  # a hang fails fast, not at the default 900 s
+@pytest.mark.stack
+@pytest.mark.slow
+@pytest.mark.timeout(180)  # a hang fails fast, not at the default 300 s
 def test_keys_of_every_process_are_enqueued(tmp_path):
     out = str(tmp_path / 'queues')
     mp.spawn(
@@ -73,6 +75,7 @@ def _gg_only_worker(rank, world_size, init_method, out_file):
     leave_process_group()
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_gg_only_trains_under_ddp(tmp_path):

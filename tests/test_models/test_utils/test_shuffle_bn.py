@@ -109,8 +109,8 @@ def _worker(rank, world_size, init_method, out_file):
     leave_process_group()
 
 
+@pytest.mark.stack
 @pytest.mark.slow
-@pytest.mark.timeout(300)  # a hang fails fast, not at the default 900 s
 @pytest.mark.parametrize('world_size', [2, 3])
 def test_processes_get_mmpretrains_rows(tmp_path, world_size):
     out = str(tmp_path / 'shuffled')
