@@ -39,7 +39,7 @@ from mmdetco_demo import data_root_options, generate_demo_data
 from ..conftest import ROOT, load_tool
 
 #: images per process per iteration, iterations, loader workers at most
-BATCH, ITERS, MAX_WORKERS = 2, 3, 2
+BATCH, ITERS, MAX_WORKERS = 2, 3, 1
 #: seconds one launch may take
 TIMEOUT = 300
 #: GB of free memory a config's 2 processes need, where more than a 2-core

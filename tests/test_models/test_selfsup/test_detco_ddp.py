@@ -52,8 +52,9 @@ def test_keys_of_every_process_are_enqueued(tmp_path):
 
 
 def _gg_only_worker(rank, world_size, init_method, out_file):
-    import mmdetco  # noqa: F401
     from torch.nn.parallel import DistributedDataParallel
+
+    import mmdetco  # noqa: F401
     dist.init_process_group(
         'gloo', init_method=init_method, rank=rank, world_size=world_size)
     torch.manual_seed(0)
