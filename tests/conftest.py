@@ -5,11 +5,13 @@ import multiprocessing.process
 import os
 import socket
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 from mmpretrain.utils import register_all_modules
@@ -79,6 +81,18 @@ def fast_tier_guard(request, monkeypatch):
     monkeypatch.setattr(multiprocessing.process.BaseProcess, 'start',
                         refuse('starts a process'))
     monkeypatch.setattr(Runner, '__init__', refuse('builds a Runner'))
+
+
+@pytest.fixture(autouse=True)
+def mmpretrain_scope_after_each_test():
+    """Leaves MMPretrain's default scope after each test: a Runner trained
+    in the process (an MMDetection config's: ``mmdet``) leaves its own scope
+    current, and the next test would look its modules up there."""
+    yield
+    current = DefaultScope.get_current_instance()
+    if current is None or current.scope_name != 'mmpretrain':
+        DefaultScope.get_instance(
+            f'mmpretrain-{uuid.uuid4().hex}', scope_name='mmpretrain')
 
 
 def free_port() -> int:
