@@ -8,6 +8,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import numpy.testing  # noqa: F401  (its import runs lscpu: not in a test)
 import pytest
 import torch
 import torch.distributed as dist

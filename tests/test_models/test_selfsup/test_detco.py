@@ -156,6 +156,8 @@ def test_channels_last_gives_the_same_losses_and_gradients():
     assert (conv.grad - expected).norm() < 1e-4 * expected.norm()
 
 
+@pytest.mark.stack
+@pytest.mark.slow
 def test_compile_keeps_the_state_dict_names():
     """``compile`` compiles the encoders for the training step: checkpoints
     keep their keys (a registered ``torch.compile(module)`` would prefix
