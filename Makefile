@@ -4,7 +4,7 @@
 #                        no Runner and train nothing (-m "not slow"; seconds
 #                        each, run it after every change)
 # make test-cluster    - the DDP tier: every pre-training config trains 3
-#                        iterations in 2 gloo processes (about 10 minutes)
+#                        iterations in 2 gloo processes (about 8 minutes)
 # make demo            - set up .venv if needed, then run the embedded demo
 # make test-mmselfsup  - set up .venv-mmselfsup (MMSelfSup 1.x) too, then run
 #                        the tests of that environment, against .venv
