@@ -236,6 +236,7 @@ def _without_sites(record):
     return {k: v for k, v in record.items() if k != 'sites'}
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_host_reads_and_collectives_per_iteration(counts):
@@ -269,6 +270,7 @@ def test_host_reads_and_collectives_per_iteration(counts):
             if 'shuffle_bn' in site), record['sites']
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_deferred_scalars_reach_the_message_hub(counts):

@@ -22,6 +22,7 @@ SHAPES = dict(
     steps=4)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.parametrize('world_size', [2, 3])
 def test_bytes_received_about_one_over_world_size(world_size):

@@ -104,6 +104,7 @@ def test_launchers_train_the_same_run(config, data_root, tmp_path):
             torch.testing.assert_close(value, reference[0][key], msg=key)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_single_node_launches_share_a_machine(tmp_path, data_root):
     """Without PORT, tools/dist_train.sh takes a free port: two 2-process

@@ -52,6 +52,7 @@ def two_nodes(config, work_dir, data_root, epochs, *args):
     return outputs
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_two_nodes_train_and_resume(tmp_path, data_root):
     config, work_dir = rank_dump_config(tmp_path), tmp_path / 'work'

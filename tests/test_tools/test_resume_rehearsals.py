@@ -157,6 +157,7 @@ def assert_preempted(output, stopped, preempted):
     assert not (preempted / f'epoch_{EPOCHS}.pth').exists()
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_preempted_group_without_workers_resumes_exactly(
         runs, config, data_root, tmp_path):
@@ -207,6 +208,7 @@ def test_preempted_group_with_workers_resumes_exactly(runs, config, data_root,
         torch.testing.assert_close(ranks[0][name], ranks[1][name], msg=name)
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_two_to_one_process_with_the_same_global_batch(runs, config, data_root,
                                                        tmp_path):
@@ -252,6 +254,7 @@ def test_two_to_one_process_with_the_same_global_batch(runs, config, data_root,
     assert final['meta']['iter'] == ITERS
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_one_to_two_processes_with_the_same_global_batch(
         config, data_root, tmp_path):

@@ -53,6 +53,7 @@ def fake_slurm_path(monkeypatch):
     monkeypatch.setenv('PATH', f'{FAKE_SLURM}{os.pathsep}{os.environ["PATH"]}')
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_one_gpu_per_task_is_device_0(fake_slurm_path):
     # every GPU of the node visible: the local id; its own only: device 0
@@ -62,6 +63,7 @@ def test_one_gpu_per_task_is_device_0(fake_slurm_path):
     assert slurm_dist_env(task(3, 3), device_count=0)['LOCAL_RANK'] == '3'
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 def test_rank_address_and_port(fake_slurm_path):
     env = slurm_dist_env(task(1, 0), device_count=1)
@@ -97,6 +99,7 @@ def data_root(tmp_path_factory):
     return root
 
 
+@pytest.mark.stack
 @pytest.mark.slow
 @pytest.mark.parametrize('gpus_per_node', [2, 1])
 def test_slurm_train_sh_gives_each_task_its_rank_and_device(
